@@ -1,0 +1,4 @@
+"""cryptopythia
+"""
+
+__version__ = "0.1"

@@ -1,0 +1,151 @@
+"""The real python-binance client against the local fake Binance server."""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import pytest
+from fake_binance import Fault, make_klines
+
+from cryptopythia.datasets import BinanceClientDataset
+from cryptopythia.pipelines.data_engineering.binance_fetch import BinanceFetchError
+from cryptopythia.pipelines.data_engineering.nodes import klines_to_bronze, update_bronze
+
+PARAMS = {
+    "source": "binance",
+    "symbol": "BTCUSDT",
+    "interval": "1d",
+    "start_date": "2015-01-01",
+    "dump_path": None,
+    "fetch": {
+        "page_limit": 1000,
+        "max_tries": 4,
+        "backoff_seconds": 0.01,
+        "max_backoff_seconds": 0.05,
+        "max_retry_after_seconds": 5,
+    },
+}
+
+
+def client_for(server, timeout_seconds: float = 5.0):
+    return BinanceClientDataset(api_url=server.api_url, timeout_seconds=timeout_seconds).load()
+
+
+def fetch(server, bronze_previous=None, timeout_seconds: float = 5.0, **overrides):
+    params = {**PARAMS, **overrides}
+    previous = pd.DataFrame() if bronze_previous is None else bronze_previous
+    return update_bronze(previous, client_for(server, timeout_seconds), params)
+
+
+def test_full_fetch_pages_through_the_limit_and_drops_the_open_candle(fake_binance):
+    fake_binance.klines["1d"] = make_klines(2500, "1d")
+    bronze = fetch(fake_binance)
+    assert len(bronze) == 2500  # the open 2501st candle is not stored
+    assert bronze["close_time"].max() < time.time() * 1000
+    assert bronze["open_time"].is_monotonic_increasing and bronze["open_time"].is_unique
+    assert list(bronze["close"][:3]) == [float(k[4]) for k in fake_binance.klines["1d"][:3]]
+    assert len(fake_binance.kline_requests) == 3
+    assert all(r["limit"] == "1000" for r in fake_binance.kline_requests)
+
+
+@pytest.mark.parametrize("n_closed", [1000, 3000, 10_000])
+def test_never_asks_for_a_page_more_than_needed(fake_binance, n_closed):
+    fake_binance.klines["1h"] = make_klines(n_closed, "1h")
+    bronze = fetch(fake_binance, interval="1h", start_date="2010-01-01")
+    assert len(bronze) == n_closed
+    assert len(fake_binance.kline_requests) == n_closed // 1000
+
+
+def test_incremental_fetch_asks_only_after_the_last_stored_candle(fake_binance):
+    fake_binance.klines["1d"] = make_klines(2000, "1d")
+    stored = klines_to_bronze(fake_binance.klines["1d"][:1500])
+    bronze = fetch(fake_binance, bronze_previous=stored)
+    assert len(bronze) == 2000
+    assert fake_binance.kline_requests[0]["startTime"] == str(stored["open_time"].max() + 1)
+    assert len(fake_binance.kline_requests) == 1
+    pd.testing.assert_frame_equal(bronze.iloc[:1500], stored)
+
+
+def test_rerun_with_nothing_new_changes_nothing_and_costs_no_page(fake_binance):
+    fake_binance.klines["1d"] = make_klines(1200, "1d")
+    first = fetch(fake_binance)
+    requests_before = len(fake_binance.kline_requests)
+    second = fetch(fake_binance, bronze_previous=first)
+    pd.testing.assert_frame_equal(first, second)
+    assert len(fake_binance.kline_requests) - requests_before <= 1
+
+
+def test_retries_rate_limits_server_errors_and_timeouts_then_succeeds(fake_binance):
+    fake_binance.klines["1d"] = make_klines(300, "1d")
+    fake_binance.faults.extend(
+        [
+            Fault("status", 429, {"Retry-After": "0"}),
+            Fault("status", 503),
+            Fault("timeout", delay=1.0),
+        ]
+    )
+    bronze = fetch(fake_binance, timeout_seconds=0.3)
+    assert len(bronze) == 300
+    assert len(fake_binance.kline_requests) == 4
+
+
+def test_418_ban_with_long_retry_after_fails_at_once(fake_binance):
+    fake_binance.klines["1d"] = make_klines(300, "1d")
+    fake_binance.faults.append(Fault("status", 418, {"Retry-After": "3600"}))
+    with pytest.raises(BinanceFetchError, match="Retry-After"):
+        fetch(fake_binance)
+    assert len(fake_binance.kline_requests) == 1
+
+
+def test_gives_up_after_max_tries_with_a_clear_message(fake_binance):
+    fake_binance.klines["1d"] = make_klines(300, "1d")
+    fake_binance.faults.extend([Fault("status", 500)] * 10)
+    with pytest.raises(BinanceFetchError, match=r"after 4 tries \(last: HTTP 500\)"):
+        fetch(fake_binance)
+    assert len(fake_binance.kline_requests) == 4
+
+
+@pytest.mark.parametrize("kind", ["malformed", "garbage_rows"])
+def test_malformed_payload_is_an_error_not_a_row(fake_binance, kind):
+    fake_binance.klines["1d"] = make_klines(300, "1d")
+    fake_binance.faults.append(Fault(kind))
+    with pytest.raises(BinanceFetchError, match="malformed payload"):
+        fetch(fake_binance)
+
+
+def test_unknown_symbol_is_reported_by_name(fake_binance):
+    fake_binance.klines["1d"] = make_klines(10, "1d")
+    with pytest.raises(BinanceFetchError, match=r"ETHXYZ.*Invalid symbol"):
+        fetch(fake_binance, symbol="ETHXYZ")
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"interval": "7h"}, "Unknown candle interval '7h'"),
+        ({"start_date": "2999-01-01"}, "in the future"),
+        ({"start_date": "yesterday-ish"}, "is not a date"),
+        ({"symbol": "btc/usdt"}, "not a Binance symbol"),
+        ({"fetch": {"max_tries": 0}}, "max_tries must be >= 1"),
+    ],
+)
+def test_bad_parameters_fail_before_any_request(fake_binance, overrides, message):
+    fake_binance.klines["1d"] = make_klines(10, "1d")
+    with pytest.raises(ValueError, match=message):
+        fetch(fake_binance, **overrides)
+    assert fake_binance.kline_requests == []
+
+
+def test_empty_response_on_first_fetch_is_an_error(fake_binance):
+    fake_binance.klines["1d"] = make_klines(10, "1d")
+    fake_binance.faults.append(Fault("empty"))
+    with pytest.raises(ValueError, match="no closed BTCUSDT 1d candle"):
+        fetch(fake_binance)
+
+
+def test_bronze_of_another_interval_is_not_mixed(fake_binance):
+    fake_binance.klines["4h"] = make_klines(50, "4h")
+    stored = klines_to_bronze(make_klines(50, "1d"))
+    with pytest.raises(ValueError, match="one interval per bronze file"):
+        fetch(fake_binance, bronze_previous=stored, interval="4h")

@@ -1,0 +1,87 @@
+"""Binance's public kline dumps: CSV or zip, header or not, ms or us, 7 or 12 columns."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from fake_binance import make_klines
+
+from cryptopythia.pipelines.data_engineering.kline_dump import read_kline_dump
+from cryptopythia.pipelines.data_engineering.nodes import klines_to_bronze
+
+HEADER = (
+    "open_time,open,high,low,close,volume,close_time,quote_volume,count,"
+    "taker_buy_volume,taker_buy_quote_volume,ignore"
+)
+
+
+def dump_text(klines, n_columns=12, header=False, microseconds=False) -> str:
+    lines = [",".join(HEADER.split(",")[:n_columns])] if header else []
+    for kline in klines:
+        row = list(kline[:n_columns])
+        if microseconds:
+            row[0], row[6] = row[0] * 1000, row[6] * 1000 + 999
+        lines.append(",".join(map(str, row)))
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def klines():
+    return make_klines(90, "1d", with_open_candle=False)
+
+
+@pytest.mark.parametrize("header", [False, True])
+@pytest.mark.parametrize("microseconds", [False, True])
+@pytest.mark.parametrize("n_columns", [7, 12])
+def test_reads_a_single_csv_in_every_layout(tmp_path, klines, header, microseconds, n_columns):
+    path = tmp_path / "BTCUSDT-1d-2024-01.csv"
+    path.write_text(dump_text(klines, n_columns, header, microseconds))
+    table = read_kline_dump(path)
+    bronze = klines_to_bronze(table)
+    expected = klines_to_bronze(klines)
+    assert list(bronze["open_time"]) == list(expected["open_time"])
+    assert list(bronze["close_time"]) == list(expected["close_time"])
+    pd.testing.assert_series_equal(bronze["close"], expected["close"])
+    if n_columns == 7:
+        assert bronze["number_of_trades"].isna().all()
+    else:
+        pd.testing.assert_series_equal(bronze["number_of_trades"], expected["number_of_trades"])
+
+
+def test_reads_a_folder_of_monthly_zips_and_csvs(tmp_path: Path, klines):
+    months = [klines[:30], klines[30:60], klines[60:]]
+    for i, month in enumerate(months[:2]):
+        with zipfile.ZipFile(tmp_path / f"BTCUSDT-1d-2024-0{i + 1}.zip", "w") as archive:
+            archive.writestr(f"BTCUSDT-1d-2024-0{i + 1}.csv", dump_text(month, microseconds=i == 1))
+    (tmp_path / "BTCUSDT-1d-2024-03.csv").write_text(dump_text(months[2], header=True))
+    (tmp_path / "README.txt").write_text("not a kline file")
+    bronze = klines_to_bronze(read_kline_dump(tmp_path))
+    assert list(bronze["open_time"]) == [k[0] for k in klines]
+
+
+def test_missing_path_says_how_to_fix(tmp_path):
+    with pytest.raises(FileNotFoundError, match="dump_path=.*does not exist"):
+        read_kline_dump(tmp_path / "nope.csv")
+
+
+def test_folder_without_kline_files_is_an_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="No .csv or .zip kline files"):
+        read_kline_dump(tmp_path)
+
+
+def test_too_few_columns_is_an_error(tmp_path, klines):
+    path = tmp_path / "short.csv"
+    path.write_text(dump_text(klines, n_columns=5))
+    with pytest.raises(ValueError, match="has 5 columns"):
+        read_kline_dump(path)
+
+
+def test_non_numeric_price_is_an_error(tmp_path, klines):
+    text = dump_text(klines).replace(str(klines[3][4]), "oops", 1)
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    with pytest.raises(ValueError, match="non-numeric"):
+        read_kline_dump(path)
