@@ -61,13 +61,23 @@ def run_kedro(
     env: str | None = None,
     params: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Run ``kedro run --pipeline <pipeline> [--env] [--params]`` through a KedroSession."""
+    """Run ``kedro run --pipeline <pipeline> [--env] [--params]`` through a KedroSession.
+
+    ``params`` takes dotted keys as ``--params`` does: {"modelling.epochs": 2}.
+    """
     from kedro.framework.project import configure_project
     from kedro.framework.session import KedroSession
 
     configure_project("cryptopythia")  # the installed package; the copy has no src/
+    runtime_params: dict[str, Any] = {}
+    for dotted_key, value in (params or {}).items():
+        *parents, leaf = dotted_key.split(".")
+        node = runtime_params
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = value
     with KedroSession.create(
-        project_path=project, env=env, runtime_params=params or {}
+        project_path=project, env=env, runtime_params=runtime_params
     ) as session:
         return session.run(pipeline_name=pipeline)
 
