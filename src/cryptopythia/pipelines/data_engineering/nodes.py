@@ -130,7 +130,8 @@ def update_bronze(
     if not previous.empty:
         previous = klines_to_bronze(previous)
         _check_bronze_interval(previous, interval)
-        start_ms = max(start_ms, int(previous["open_time"].max()) + 1)
+        # The next candle opens one interval after the last stored one.
+        start_ms = max(start_ms, int(previous["open_time"].max()) + (interval_milliseconds(interval) or 1))
     fetch_params = params.get("fetch", {})
     klines = fetch_closed_klines(
         binance_client,
