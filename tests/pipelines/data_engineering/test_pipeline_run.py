@@ -109,3 +109,23 @@ def test_live_runs_are_incremental_and_failures_leave_bronze_intact(kedro_projec
 
     run_kedro(kedro_project, "data_engineering", params=LIVE_PARAMS)
     assert bronze_file.read_bytes() == first_bronze
+
+
+@needs_shared_data
+def test_a_bad_dump_fails_the_run_and_keeps_the_stored_silver(kedro_project, tmp_path):
+    params = {"data_engineering.dump_path": str(DAILY_CANDLES)}
+    run_kedro(kedro_project, "data_engineering", env="offline", params=params)
+    silver_file = kedro_project / "data" / "02_intermediate" / "silver.csv"
+    good_silver = silver_file.read_bytes()
+
+    bad_dump = pd.read_csv(DAILY_CANDLES)
+    bad_dump.loc[100, "low"] = -1.0
+    bad_dump.to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(ValueError, match=r"prices > 0: 1 row\(s\), first at \['2017-11-25"):
+        run_kedro(
+            kedro_project,
+            "data_engineering",
+            env="offline",
+            params={"data_engineering.dump_path": str(tmp_path / "bad.csv")},
+        )
+    assert silver_file.read_bytes() == good_silver
