@@ -76,10 +76,19 @@ def run_kedro(
         for key in parents:
             node = node.setdefault(key, {})
         node[leaf] = value
-    with KedroSession.create(
-        project_path=project, env=env, runtime_params=runtime_params
-    ) as session:
-        return session.run(pipeline_name=pipeline)
+    try:
+        with KedroSession.create(
+            project_path=project, env=env, runtime_params=runtime_params
+        ) as session:
+            return session.run(pipeline_names=[pipeline])
+    finally:
+        # kedro-mlflow's datasets re-enter the run (start_run(run_id, nested=True)) and
+        # leave it on MLflow's run stack after the session; a `kedro run` process ends
+        # there, but a test process goes on: close it so the next session starts anew.
+        import mlflow
+
+        while mlflow.active_run() is not None:
+            mlflow.end_run()
 
 
 @pytest.fixture

@@ -1,0 +1,214 @@
+"""Speed of silver -> gold, side by side with TA-Lib computing the same indicators.
+
+Two inputs: the real BTCUSDT 4h candles (../shared/data/btcusdt_4h.csv, gaps
+forward-filled as silver has them) and a generated random walk of ``--rows`` 1-minute
+candles. For each, three timings, medians over ``--runs`` runs:
+
+- ``gold (all features)``: ``build_gold`` with conf/base/parameters_feature_engineering.yml
+  (validation, every family incl. calendar, Fourier and rolling FFT, warm-up drop);
+- ``ours, TA-Lib's indicators``: our functions for exactly the indicators TA-Lib computes
+  below (RSI 14, MACD 12/26/9, BBANDS 20, ATR 14, STOCH 14/3/3, OBV, ROC 10,
+  SMA+STDDEV 7/14/30, EMA 12/26/50);
+- ``TA-Lib, same indicators``: the reference library (C), same calls.
+
+Run:  KEDRO_DISABLE_TELEMETRY=true python benchmarks/features.py [--rows 1000000] [--runs 5]
+Writes benchmarks/results/features.json and prints a markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import talib
+import yaml
+
+from cryptopythia.pipelines.feature_engineering import nodes
+
+ROOT = Path(__file__).resolve().parents[1]
+FOUR_HOUR_CANDLES = ROOT.parent / "shared" / "data" / "btcusdt_4h.csv"
+PARAMETERS = ROOT / "conf" / "base" / "parameters_feature_engineering.yml"
+RESULT = ROOT / "benchmarks" / "results" / "features.json"
+SMA_WINDOWS, EMA_SPANS = (7, 14, 30), (12, 26, 50)
+
+
+def real_silver(path: Path) -> pd.DataFrame:
+    """Silver from a Binance kline CSV: UTC times, gaps forward-filled (close into OHLC, volume 0)."""
+    klines = pd.read_csv(path)
+    step = pd.Timedelta("4h")
+    candles = klines.assign(open_time=pd.to_datetime(klines["open_time"], unit="ms", utc=True))
+    candles = candles.set_index("open_time")
+    grid = pd.date_range(candles.index[0], candles.index[-1], freq=step, name="open_time")
+    silver = candles.reindex(grid)
+    silver["was_filled"] = silver["close"].isna()
+    last_close = silver["close"].ffill()
+    for column in ("open", "high", "low", "close"):
+        silver[column] = silver[column].fillna(last_close)
+    silver["volume"] = silver["volume"].fillna(0.0)
+    silver["close_time"] = silver.index + step - pd.Timedelta(milliseconds=1)
+    return silver.reset_index()[list(nodes.CANDLE_COLUMNS)]
+
+
+def generated_silver(rows: int, seed: int = 0) -> pd.DataFrame:
+    """A random walk of ``rows`` 1-minute candles from 2020-01-01 UTC."""
+    rng = np.random.default_rng(seed)
+    close = 20_000 * np.exp(np.cumsum(rng.normal(0, 0.001, rows)))
+    open_ = np.concatenate(([close[0]], close[:-1]))
+    spread = close * rng.uniform(0.0001, 0.002, rows)
+    open_time = pd.date_range("2020-01-01", periods=rows, freq="1min", tz="UTC")
+    return pd.DataFrame(
+        {
+            "open_time": open_time,
+            "open": open_,
+            "high": np.maximum(open_, close) + spread,
+            "low": np.minimum(open_, close) - spread,
+            "close": close,
+            "volume": rng.uniform(1, 100, rows),
+            "close_time": open_time + pd.Timedelta(seconds=59.999),
+            "was_filled": False,
+        }
+    )
+
+
+def ours_indicators(silver: pd.DataFrame) -> list[np.ndarray]:
+    """Our implementation of the indicators in ``talib_indicators``, same parameters."""
+    high, low, close, volume = (silver[c].to_numpy() for c in ("high", "low", "close", "volume"))
+    out = [
+        nodes.rsi(close, 14),
+        *nodes.macd(close, 12, 26, 9),
+        *nodes.bollinger(close, 20, 2.0)[:3],
+    ]
+    out += [
+        nodes.atr(high, low, close, 14),
+        *nodes.stochastic(silver["high"], silver["low"], silver["close"], 14, 3, 3),
+    ]
+    out += [nodes.obv(close, volume), 100 * (close / nodes.lagged(close, 10) - 1)]
+    for window in SMA_WINDOWS:
+        out += nodes.rolling_mean_std(close, window)
+    out += [nodes.seeded_ema(close, 2 / (span + 1), span, span - 1) for span in EMA_SPANS]
+    return out
+
+
+def talib_indicators(silver: pd.DataFrame) -> list[np.ndarray]:
+    """The reference: the same indicators computed by TA-Lib."""
+    high, low, close, volume = (silver[c].to_numpy() for c in ("high", "low", "close", "volume"))
+    out = [
+        talib.RSI(close, 14),
+        *talib.MACD(close, 12, 26, 9),
+        *talib.BBANDS(close, 20, 2.0, 2.0, 0),
+    ]
+    out += [talib.ATR(high, low, close, 14), *talib.STOCH(high, low, close, 14, 3, 0, 3, 0)]
+    out += [talib.OBV(close, volume), talib.ROC(close, 10)]
+    for window in SMA_WINDOWS:
+        out += [talib.SMA(close, window), talib.STDDEV(close, window, 1.0)]
+    out += [talib.EMA(close, span) for span in EMA_SPANS]
+    return out
+
+
+def median_seconds(function: Callable[[], Any], runs: int) -> tuple[float, list[float]]:
+    """Median wall time of ``runs`` calls (after one untimed warm-up call)."""
+    function()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), times
+
+
+def bench(
+    name: str, silver: pd.DataFrame, interval: str, params: dict, runs: int
+) -> dict[str, Any]:
+    """Time gold, our indicators and TA-Lib's on one silver table."""
+    gold = nodes.build_gold(silver, params, interval)
+    cases = {
+        "gold (all features)": lambda: nodes.build_gold(silver, params, interval),
+        "ours, TA-Lib's indicators": lambda: ours_indicators(silver),
+        "TA-Lib, same indicators": lambda: talib_indicators(silver),
+    }
+    result: dict[str, Any] = {
+        "input": name,
+        "interval": interval,
+        "rows": len(silver),
+        "gold_rows": len(gold),
+        "gold_columns": gold.shape[1],
+        "runs": runs,
+        "cases": {},
+    }
+    for case, function in cases.items():
+        median, times = median_seconds(function, runs)
+        result["cases"][case] = {
+            "median_seconds": median,
+            "rows_per_second": len(silver) / median,
+            "seconds": times,
+        }
+        print(
+            f"{name:>22} | {case:<26} | {median * 1000:9.1f} ms | {len(silver) / median:14,.0f} rows/s",
+            flush=True,
+        )
+    ours = result["cases"]["ours, TA-Lib's indicators"]["median_seconds"]
+    reference = result["cases"]["TA-Lib, same indicators"]["median_seconds"]
+    result["ours_over_talib_time"] = ours / reference
+    return result
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    """The results as a markdown table."""
+    lines = [
+        "| input | rows | what | median time | rows/s |",
+        "|---|---:|---|---:|---:|",
+    ]
+    for result in results:
+        for case, row in result["cases"].items():
+            lines.append(
+                f"| {result['input']} ({result['interval']}) | {result['rows']:,} | {case} | "
+                f"{row['median_seconds'] * 1000:,.1f} ms | {row['rows_per_second']:,.0f} |"
+            )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the generated series")
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per case (median quoted)")
+    args = parser.parse_args()
+
+    params = yaml.safe_load(PARAMETERS.read_text())["feature_engineering"]
+    results = [
+        bench("real BTCUSDT 4h", real_silver(FOUR_HOUR_CANDLES), "4h", params, args.runs),
+        bench("generated random walk", generated_silver(args.rows), "1m", params, args.runs),
+    ]
+    report = {
+        "benchmark": "feature_engineering: silver -> gold vs TA-Lib",
+        "command": f"python benchmarks/features.py --rows {args.rows} --runs {args.runs}",
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "pandas": pd.__version__,
+            "talib": talib.__version__,
+            "note": "shared machine: medians over runs, noisy",
+        },
+        "results": results,
+        "table": table(results),
+    }
+    RESULT.parent.mkdir(parents=True, exist_ok=True)
+    RESULT.write_text(json.dumps(report, indent=2) + "\n")
+    print()
+    print(report["table"])
+    print(f"\nwritten to {RESULT.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

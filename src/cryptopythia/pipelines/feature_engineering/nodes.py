@@ -1,0 +1,665 @@
+"""Silver candles -> gold features: pure, vectorised functions with no I/O.
+
+``build_gold(silver, params, interval)`` is the whole transformation; the pipeline's
+nodes are its steps (``check_parameters`` -> ``check_silver`` -> ``compute_features`` ->
+``drop_warmup``), so training and serving compute exactly the same features.
+
+Every feature at row ``t`` uses rows ``<= t`` only. Exponential averages (EMA, MACD,
+Wilder's RSI/ATR) are seeded as TA-Lib seeds them (the mean of the first ``n`` values),
+so the values agree with TA-Lib from the first defined row on.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import numbers
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
+
+logger = logging.getLogger(__name__)
+
+#: silver's columns kept in gold, in this order; the optional Binance columns are not.
+CANDLE_COLUMNS = (
+    "open_time",
+    "open",
+    "high",
+    "low",
+    "close",
+    "volume",
+    "close_time",
+    "was_filled",
+)
+PRICE_COLUMNS = ("open", "high", "low", "close", "volume")
+
+_PARAMS_KEY = "feature_engineering"
+_INTERVAL_KEY = "data_engineering.interval"
+_DAY_SECONDS = 86_400
+_UNIT_SECONDS = {
+    "m": 60,
+    "h": 3_600,
+    "d": _DAY_SECONDS,
+    "w": 7 * _DAY_SECONDS,
+    "M": 365.2425 / 12 * _DAY_SECONDS,  # a mean Gregorian month
+}
+_CHUNK_ROWS = 65_536  # sliding windows processed at once (bounds the memory)
+
+# Families in gold's column order, with their keys and each key's kind.
+_SCHEMA: dict[str, dict[str, str]] = {
+    "rsi": {"window": "count"},
+    "macd": {"fast": "count", "slow": "count", "signal": "count"},
+    "bollinger": {"window": "count", "num_std": "positive"},
+    "atr": {"window": "count"},
+    "stochastic": {"k_window": "count", "k_smoothing": "count", "d_window": "count"},
+    "obv": {},
+    "roc": {"windows": "counts"},
+    "rolling": {"windows": "counts"},
+    "ema": {"spans": "counts"},
+    "log_return": {},
+    "lags": {"close": "counts", "log_return": "counts"},
+    "calendar": {
+        "hour_of_day": "flag",
+        "day_of_week": "flag",
+        "day_of_month": "flag",
+        "month_of_year": "flag",
+    },
+    "fourier": {"periods_days": "positives"},
+    "fft": {"window": "count", "n_components": "count"},
+}
+_KIND_HELP = {
+    "count": "a whole number > 0",
+    "counts": "a non-empty list of distinct whole numbers > 0",
+    "positive": "a number > 0",
+    "positives": "a non-empty list of distinct numbers > 0",
+    "flag": "true or false",
+}
+
+
+class FeatureConfigError(ValueError):
+    """The ``feature_engineering`` parameters or the candle interval are invalid."""
+
+
+class SilverInputError(ValueError):
+    """The silver table cannot be turned into gold."""
+
+
+# ---------------------------------------------------------------------------------------
+# Parameters
+# ---------------------------------------------------------------------------------------
+
+
+def interval_seconds(interval: str) -> float:
+    """Length of one candle, in seconds, of a Binance interval string ("4h", "1d", "1M")."""
+    match = re.fullmatch(r"([1-9]\d*)([mhdwM])", str(interval).strip())
+    if not match:
+        raise FeatureConfigError(
+            f"parameter {_INTERVAL_KEY}={interval!r} is not a Binance interval: use a "
+            "number and a unit m/h/d/w/M, e.g. 15m, 4h, 1d, 1w, 1M "
+            "(conf/base/parameters_data_engineering.yml)."
+        )
+    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+def _is_kind(kind: str, value: Any) -> bool:
+    """Whether ``value`` is of ``kind`` (see ``_KIND_HELP``); booleans are not numbers."""
+    if kind == "flag":
+        return isinstance(value, bool)
+    if kind in ("counts", "positives"):
+        return (
+            isinstance(value, list | tuple)
+            and len(value) > 0
+            and len(set(value)) == len(value)
+            and all(_is_kind(kind[:-1], item) for item in value)
+        )
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        return False
+    if kind == "count":
+        return isinstance(value, numbers.Integral) and value > 0
+    return math.isfinite(value) and value > 0
+
+
+def _check_value(path: str, kind: str, value: Any) -> Any:
+    """Return ``value`` (lists as tuples) if it is of ``kind``, else raise naming ``path``."""
+    if not _is_kind(kind, value):
+        raise FeatureConfigError(
+            f"parameter {_PARAMS_KEY}.{path}={value!r} is invalid: it must be "
+            f"{_KIND_HELP[kind]}. Fix it in conf/base/parameters_feature_engineering.yml "
+            "or in the --params override."
+        )
+    return tuple(value) if kind in ("counts", "positives") else value
+
+
+def _check_family(family: str, block: Any) -> dict[str, Any]:
+    """Validate one family's block: known keys, ``enabled`` flag, values of the right kind."""
+    schema = _SCHEMA[family]
+    if not isinstance(block, dict) or "enabled" not in block:
+        raise FeatureConfigError(
+            f"parameter {_PARAMS_KEY}.{family} must be a mapping with 'enabled: true|false'"
+            f" (and {', '.join(schema) or 'no other keys'}); got {block!r}."
+        )
+    unknown = sorted(set(block) - set(schema) - {"enabled"})
+    if unknown:
+        raise FeatureConfigError(
+            f"unknown key(s) {unknown} in parameter {_PARAMS_KEY}.{family}; known keys "
+            f"are {['enabled', *schema]}. Check the spelling."
+        )
+    checked = {"enabled": _check_value(f"{family}.enabled", "flag", block["enabled"])}
+    for key, kind in schema.items():
+        if key in block:
+            checked[key] = _check_value(f"{family}.{key}", kind, block[key])
+        elif checked["enabled"]:
+            raise FeatureConfigError(
+                f"parameter {_PARAMS_KEY}.{family}.{key} is missing: it must be "
+                f"{_KIND_HELP[kind]} while {_PARAMS_KEY}.{family}.enabled is true."
+            )
+    return checked
+
+
+def _plan_columns(
+    p: dict[str, dict[str, Any]],
+    calendar_parts: list[tuple[str, str]],
+    fourier_periods: list[float],
+) -> dict[str, tuple[int, str]]:
+    """Gold's feature columns in order, each with its warm-up (rows) and the parameter setting it."""
+    plan: dict[str, tuple[int, str]] = {}
+
+    def add(names: list[str], lookback: int, source: str) -> None:
+        for name in names:
+            plan[name] = (lookback, f"{_PARAMS_KEY}.{source}")
+
+    if p["rsi"]["enabled"]:
+        w = p["rsi"]["window"]
+        add([f"rsi_{w}"], w, f"rsi.window={w}")
+    if p["macd"]["enabled"]:
+        fast, slow, signal = (p["macd"][k] for k in ("fast", "slow", "signal"))
+        add(["macd"], slow - 1, f"macd.slow={slow}")
+        add(["macd_signal", "macd_hist"], slow + signal - 2, f"macd.slow+signal={slow}+{signal}")
+    if p["bollinger"]["enabled"]:
+        w = p["bollinger"]["window"]
+        names = [
+            f"bb_{part}_{w}" for part in ("middle", "upper", "lower", "percent_b", "bandwidth")
+        ]
+        add(names, w - 1, f"bollinger.window={w}")
+    if p["atr"]["enabled"]:
+        w = p["atr"]["window"]
+        add([f"atr_{w}"], w, f"atr.window={w}")
+    if p["stochastic"]["enabled"]:
+        k, s, d = (p["stochastic"][key] for key in ("k_window", "k_smoothing", "d_window"))
+        add([f"stoch_k_{k}"], k + s - 2, f"stochastic.k_window+k_smoothing={k}+{s}")
+        add(
+            [f"stoch_d_{k}"], k + s + d - 3, f"stochastic.k_window+k_smoothing+d_window={k}+{s}+{d}"
+        )
+    if p["obv"]["enabled"]:
+        add(["obv"], 0, "obv")
+    if p["roc"]["enabled"]:
+        for w in p["roc"]["windows"]:
+            add([f"roc_{w}"], w, f"roc.windows={w}")
+    if p["rolling"]["enabled"]:
+        for w in p["rolling"]["windows"]:
+            add([f"sma_{w}", f"std_{w}"], w - 1, f"rolling.windows={w}")
+    if p["ema"]["enabled"]:
+        for span in p["ema"]["spans"]:
+            add([f"ema_{span}"], span - 1, f"ema.spans={span}")
+    if p["log_return"]["enabled"]:
+        add(["log_return"], 1, "log_return")
+    if p["lags"]["enabled"]:
+        for lag in p["lags"]["close"]:
+            add([f"close_lag_{lag}"], lag, f"lags.close={lag}")
+        for lag in p["lags"]["log_return"]:
+            add([f"log_return_lag_{lag}"], lag + 1, f"lags.log_return={lag}")
+    if p["calendar"]["enabled"]:
+        for part, prefix in calendar_parts:
+            add([f"{prefix}_sin", f"{prefix}_cos"], 0, f"calendar.{part}")
+    if p["fourier"]["enabled"]:
+        for period in fourier_periods:
+            tag = _period_tag(period)
+            add([f"fourier_sin_{tag}", f"fourier_cos_{tag}"], 0, "fourier.periods_days")
+    if p["fft"]["enabled"]:
+        w, n = p["fft"]["window"], p["fft"]["n_components"]
+        for i in range(1, n + 1):
+            add([f"fft_amp_{i}_{w}", f"fft_period_{i}_{w}"], w, f"fft.window={w}")
+    return plan
+
+
+def check_parameters(params: dict[str, Any], interval: str) -> dict[str, Any]:
+    """Validate ``feature_engineering`` params and plan gold's columns and warm-up for ``interval``."""
+    if not isinstance(params, dict):
+        raise FeatureConfigError(
+            f"parameter {_PARAMS_KEY} must be a mapping of feature families; got {params!r}."
+        )
+    unknown = sorted(set(params) - set(_SCHEMA))
+    if unknown:
+        raise FeatureConfigError(
+            f"unknown feature famil(y/ies) {unknown} in parameter {_PARAMS_KEY}; known "
+            f"families are {list(_SCHEMA)}. Check the spelling."
+        )
+    missing = [family for family in _SCHEMA if family not in params]
+    if missing:
+        raise FeatureConfigError(
+            f"parameter {_PARAMS_KEY} lacks the block(s) {missing}: give each "
+            "'enabled: false' at least (see conf/base/parameters_feature_engineering.yml)."
+        )
+    checked = {family: _check_family(family, params[family]) for family in _SCHEMA}
+    macd = checked["macd"]
+    if macd["enabled"] and macd["fast"] >= macd["slow"]:
+        raise FeatureConfigError(
+            f"parameter {_PARAMS_KEY}.macd.fast={macd['fast']} must be smaller than "
+            f"{_PARAMS_KEY}.macd.slow={macd['slow']}."
+        )
+    fft = checked["fft"]
+    if fft["enabled"] and (fft["window"] < 4 or fft["n_components"] > fft["window"] // 2):
+        raise FeatureConfigError(
+            f"parameters {_PARAMS_KEY}.fft.window={fft['window']} and "
+            f"{_PARAMS_KEY}.fft.n_components={fft['n_components']} do not fit: the window "
+            "must be >= 4 candles and have at least n_components frequencies "
+            "(n_components <= window // 2)."
+        )
+    seconds = interval_seconds(interval)
+    calendar_parts = (
+        _calendar_parts(checked["calendar"], seconds) if checked["calendar"]["enabled"] else []
+    )
+    fourier_periods = (
+        _fourier_periods(checked["fourier"]["periods_days"], seconds)
+        if checked["fourier"]["enabled"]
+        else []
+    )
+    plan = _plan_columns(checked, calendar_parts, fourier_periods)
+    warmup, source = max(plan.values(), default=(0, "no feature enabled"))
+    if not plan:
+        logger.warning("Every feature family is disabled: gold will hold silver's columns only.")
+    return {
+        "params": checked,
+        "interval": interval,
+        "interval_seconds": seconds,
+        "calendar_parts": calendar_parts,
+        "fourier_periods": fourier_periods,
+        "columns": list(plan),
+        "warmup": warmup,
+        "warmup_source": source,
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# Silver
+# ---------------------------------------------------------------------------------------
+
+
+def check_silver(silver: pd.DataFrame, config: dict[str, Any]) -> pd.DataFrame:
+    """Check silver (columns, types, NaNs, order, length) and return its gold columns."""
+    fix = "silver is written by the data_engineering pipeline: run it first (kedro run --pipeline data_engineering)"
+    missing = [column for column in CANDLE_COLUMNS if column not in silver.columns]
+    if missing:
+        raise SilverInputError(
+            f"silver lacks the column(s) {missing} (it has {list(silver.columns)}); {fix}."
+        )
+    candles = silver.loc[:, list(CANDLE_COLUMNS)].reset_index(drop=True)
+    for column in ("open_time", "close_time"):
+        if not isinstance(candles[column].dtype, pd.DatetimeTZDtype):
+            raise SilverInputError(
+                f"silver column {column!r} has dtype {candles[column].dtype}, not UTC "
+                "datetimes: load silver through the catalog (CandleCSVDataset with "
+                "datetime_columns) or convert it with pd.to_datetime(..., utc=True)."
+            )
+    for column in PRICE_COLUMNS:
+        if not pd.api.types.is_numeric_dtype(candles[column].dtype):
+            raise SilverInputError(
+                f"silver column {column!r} has dtype {candles[column].dtype}, not numbers; {fix}."
+            )
+    if not pd.api.types.is_bool_dtype(candles["was_filled"].dtype):
+        raise SilverInputError(
+            f"silver column 'was_filled' has dtype {candles['was_filled'].dtype}, not bool; {fix}."
+        )
+    for column in ("open_time", *PRICE_COLUMNS):
+        bad = candles[column].isna() if column == "open_time" else ~np.isfinite(candles[column])
+        if bad.any():
+            where = (
+                candles.loc[bad, "open_time"] if column != "open_time" else candles.index[bad]
+            ).tolist()[:3]
+            raise SilverInputError(
+                f"silver column {column!r} has {int(bad.sum())} NaN/infinite value(s) (first "
+                f"at {where}); features cannot be computed over holes. Re-run "
+                "data_engineering with gap_policy 'ffill' or drop/repair these candles."
+            )
+    times = candles["open_time"]
+    if not (times.is_monotonic_increasing and times.is_unique):
+        raise SilverInputError(
+            "silver's open_time is not strictly increasing (unsorted or duplicated "
+            "candles): sort and de-duplicate it (the data_engineering pipeline does)."
+        )
+    if (candles["close"] <= 0).any():
+        raise SilverInputError(
+            f"silver has {int((candles['close'] <= 0).sum())} close price(s) <= 0; log "
+            "returns need positive prices. Repair or drop these candles in data_engineering."
+        )
+    needed = config["warmup"] + 1
+    if len(candles) < needed:
+        raise SilverInputError(
+            f"silver has {len(candles)} rows but the features need {needed}: "
+            f"{config['warmup']} warm-up rows for the longest window "
+            f"({config['warmup_source']}) plus one row of gold. Fetch more history "
+            "(an earlier data_engineering.start_date) or shorten/disable that window."
+        )
+    candles[list(PRICE_COLUMNS)] = candles[list(PRICE_COLUMNS)].astype("float64")
+    candles["was_filled"] = candles["was_filled"].astype(bool)  # pandas "boolean" -> numpy bool
+    return candles
+
+
+# ---------------------------------------------------------------------------------------
+# Indicators (each returns arrays aligned with the candles; NaN during its warm-up)
+# ---------------------------------------------------------------------------------------
+
+
+def seeded_ema(values: np.ndarray, alpha: float, seed_window: int, seed_end: int) -> np.ndarray:
+    """EMA with ``alpha`` whose first value, at ``seed_end``, is the mean of the ``seed_window`` values ending there."""
+    out = np.full(len(values), np.nan)
+    if seed_end >= len(values):
+        return out
+    tail = values[seed_end:].astype("float64")  # a copy
+    tail[0] = values[seed_end - seed_window + 1 : seed_end + 1].mean()
+    out[seed_end:] = pd.Series(tail).ewm(alpha=alpha, adjust=False).mean().to_numpy()
+    return out
+
+
+def _safe_ratio(numerator: np.ndarray, denominator: np.ndarray, flat: float) -> np.ndarray:
+    """``numerator / denominator``, with ``flat`` where the denominator is 0 (a flat window)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = numerator / denominator
+    return np.where(denominator == 0, flat, ratio)
+
+
+def rsi(close: np.ndarray, window: int) -> np.ndarray:
+    """Wilder's RSI: 100 * avg gain / (avg gain + avg loss); 50 when the window is flat."""
+    change = np.diff(close, prepend=np.nan)
+    gain = seeded_ema(np.clip(change, 0, None), 1 / window, window, window)
+    loss = seeded_ema(np.clip(-change, 0, None), 1 / window, window, window)
+    return 100 * _safe_ratio(gain, gain + loss, 0.5)
+
+
+def macd(close: np.ndarray, fast: int, slow: int, signal: int) -> tuple[np.ndarray, ...]:
+    """MACD line (EMA fast - EMA slow, both seeded at ``slow - 1`` as TA-Lib does), signal, histogram."""
+    line = seeded_ema(close, 2 / (fast + 1), fast, slow - 1) - seeded_ema(
+        close, 2 / (slow + 1), slow, slow - 1
+    )
+    signal_line = seeded_ema(line, 2 / (signal + 1), signal, slow + signal - 2)
+    return line, signal_line, line - signal_line
+
+
+def rolling_mean_std(values: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and population std of each trailing window, two-pass per window (exact 0 on flat windows).
+
+    Each value is a function of its window alone (no running sums that drift over a long
+    series), so it is the same whatever history precedes the window.
+    """
+    mean, std = np.full(len(values), np.nan), np.full(len(values), np.nan)
+    windows = sliding_window_view(values, window)  # row j ends at t = j + window - 1
+    for start in range(0, len(windows), _CHUNK_ROWS):  # chunks of rows, not rows
+        chunk = windows[start : start + _CHUNK_ROWS]
+        chunk_mean = chunk.mean(axis=1)
+        deviation = chunk - chunk_mean[:, None]
+        rows = slice(start + window - 1, start + window - 1 + len(chunk))
+        mean[rows] = chunk_mean
+        std[rows] = np.sqrt(np.einsum("ij,ij->i", deviation, deviation) / window)
+    return mean, std
+
+
+def bollinger(close: np.ndarray, window: int, num_std: float) -> tuple[np.ndarray, ...]:
+    """Bollinger middle/upper/lower bands (SMA +- num_std * population std), %B (0.5 when flat) and bandwidth."""
+    middle, std = rolling_mean_std(close, window)
+    upper, lower = middle + num_std * std, middle - num_std * std
+    percent_b = _safe_ratio(close - lower, upper - lower, 0.5)
+    return middle, upper, lower, percent_b, (upper - lower) / middle
+
+
+def atr(high: np.ndarray, low: np.ndarray, close: np.ndarray, window: int) -> np.ndarray:
+    """Wilder's Average True Range; the first true range is at row 1 (it needs a previous close)."""
+    previous = np.concatenate(([np.nan], close[:-1]))
+    true_range = np.fmax(high - low, np.fmax(np.abs(high - previous), np.abs(low - previous)))
+    true_range[0] = np.nan
+    return seeded_ema(true_range, 1 / window, window, window)
+
+
+def stochastic(
+    high: pd.Series,
+    low: pd.Series,
+    close: pd.Series,
+    k_window: int,
+    k_smoothing: int,
+    d_window: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Stochastic %K (smoothed by an SMA of ``k_smoothing``) and %D (SMA of %K); 50 when flat."""
+    highest = high.rolling(k_window).max().to_numpy()
+    lowest = low.rolling(k_window).min().to_numpy()
+    fast_k = pd.Series(100 * _safe_ratio(close.to_numpy() - lowest, highest - lowest, 0.5))
+    k = fast_k.rolling(k_smoothing).mean() if k_smoothing > 1 else fast_k
+    return k.to_numpy(), k.rolling(d_window).mean().to_numpy()
+
+
+def obv(close: np.ndarray, volume: np.ndarray) -> np.ndarray:
+    """On-Balance Volume: running sum of volume signed by the close's move, from row 0's volume."""
+    direction = np.sign(np.diff(close, prepend=close[0]))
+    direction[0] = 1.0
+    return np.cumsum(direction * volume)
+
+
+def lagged(values: np.ndarray, lag: int) -> np.ndarray:
+    """``values`` shifted ``lag`` rows down (row t holds row t - lag), NaN on top."""
+    out = np.full(len(values), np.nan)
+    out[lag:] = values[: len(values) - lag]
+    return out
+
+
+def log_return(close: np.ndarray) -> np.ndarray:
+    """log(close_t / close_{t-1}); NaN at row 0."""
+    return np.diff(np.log(close), prepend=np.nan)
+
+
+def fft_dominant(
+    returns: np.ndarray, window: int, n_components: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Amplitudes and periods (candles) of the ``n_components`` strongest frequencies of each trailing window.
+
+    Row t uses ``returns[t - window + 1 .. t]``; the constant (DC) term is left out; ties
+    go to the lower frequency. Both outputs have shape ``(len(returns), n_components)``.
+    """
+    n = len(returns)
+    amplitudes = np.full((n, n_components), np.nan)
+    periods = np.full((n, n_components), np.nan)
+    windows = sliding_window_view(returns[1:], window)  # row j ends at t = j + window
+    for start in range(0, len(windows), _CHUNK_ROWS):  # chunks of rows, not rows
+        spectrum = np.abs(np.fft.rfft(windows[start : start + _CHUNK_ROWS], axis=1))[:, 1:]
+        top = np.argsort(-spectrum, axis=1, kind="stable")[:, :n_components]
+        rows = slice(start + window, start + window + len(spectrum))
+        amplitudes[rows] = 2 / window * np.take_along_axis(spectrum, top, axis=1)
+        periods[rows] = window / (top + 1)
+    return amplitudes, periods
+
+
+# ---------------------------------------------------------------------------------------
+# Time features
+# ---------------------------------------------------------------------------------------
+
+
+def _calendar_parts(calendar: dict[str, Any], interval_s: float) -> list[tuple[str, str]]:
+    """The (parameter, column prefix) calendar parts switched on that vary between candles of ``interval_s``."""
+    varies = {
+        "hour_of_day": interval_s < _DAY_SECONDS,
+        "day_of_week": interval_s < 7 * _DAY_SECONDS,
+        "day_of_month": interval_s < _UNIT_SECONDS["M"],
+        "month_of_year": True,
+    }
+    prefixes = {
+        "hour_of_day": "hour",
+        "day_of_week": "dow",
+        "day_of_month": "dom",
+        "month_of_year": "month",
+    }
+    parts = []
+    for part, prefix in prefixes.items():
+        if calendar.get(part) and not varies[part]:
+            logger.info(
+                "Calendar part %s is constant for %.0f s candles: skipped.", part, interval_s
+            )
+        elif calendar.get(part):
+            parts.append((part, prefix))
+    return parts
+
+
+def _fourier_periods(periods_days: tuple[float, ...], interval_s: float) -> list[float]:
+    """The periods (days) that last at least two candles of ``interval_s``; the others alias and are skipped."""
+    kept = []
+    for period in periods_days:
+        candles = period * _DAY_SECONDS / interval_s
+        if candles < 2:
+            logger.info("Fourier period %s d is %.3g candles (< 2): skipped.", period, candles)
+        else:
+            logger.info("Fourier period %s d = %.6g candles.", period, candles)
+            kept.append(period)
+    return kept
+
+
+def _period_tag(period_days: float) -> str:
+    """Column tag of a period in days: 7 -> '7d', 30.44 -> '30_44d'."""
+    return f"{period_days:g}".replace(".", "_") + "d"
+
+
+def calendar_features(open_time: pd.Series, parts: list[tuple[str, str]]) -> dict[str, np.ndarray]:
+    """Sine/cosine pairs of hour of day, day of week, day of month and month of year of ``open_time``."""
+    times = open_time.dt
+    phases = {
+        "hour": lambda: (
+            (open_time.astype("int64").to_numpy() % (_DAY_SECONDS * 10**9)) / (_DAY_SECONDS * 10**9)
+        ),
+        "dow": lambda: times.dayofweek.to_numpy() / 7,
+        "dom": lambda: (times.day.to_numpy() - 1) / times.days_in_month.to_numpy(),
+        "month": lambda: (times.month.to_numpy() - 1) / 12,
+    }
+    out = {}
+    for _, prefix in parts:
+        angle = 2 * np.pi * phases[prefix]()
+        out[f"{prefix}_sin"], out[f"{prefix}_cos"] = np.sin(angle), np.cos(angle)
+    return out
+
+
+def fourier_features(open_time: pd.Series, periods_days: list[float]) -> dict[str, np.ndarray]:
+    """sin/cos(2*pi*t/period) with t the open time in days since the Unix epoch (no dependence on the first row)."""
+    days = open_time.astype("int64").to_numpy() / (_DAY_SECONDS * 1e9)
+    out = {}
+    for period in periods_days:
+        angle = 2 * np.pi * days / period
+        tag = _period_tag(period)
+        out[f"fourier_sin_{tag}"], out[f"fourier_cos_{tag}"] = np.sin(angle), np.cos(angle)
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Nodes
+# ---------------------------------------------------------------------------------------
+
+
+def compute_features(candles: pd.DataFrame, config: dict[str, Any]) -> pd.DataFrame:
+    """Candles + every enabled feature column (NaN during each feature's warm-up), in the planned order."""
+    p = config["params"]
+    open_time = candles["open_time"].astype("datetime64[ns, UTC]")
+    high, low, close = (candles[c].to_numpy() for c in ("high", "low", "close"))
+    returns = log_return(close)
+    f: dict[str, np.ndarray] = {}
+    if p["rsi"]["enabled"]:
+        f[f"rsi_{p['rsi']['window']}"] = rsi(close, p["rsi"]["window"])
+    if p["macd"]["enabled"]:
+        f["macd"], f["macd_signal"], f["macd_hist"] = macd(
+            close, p["macd"]["fast"], p["macd"]["slow"], p["macd"]["signal"]
+        )
+    if p["bollinger"]["enabled"]:
+        w = p["bollinger"]["window"]
+        bands = bollinger(close, w, p["bollinger"]["num_std"])
+        for part, values in zip(
+            ("middle", "upper", "lower", "percent_b", "bandwidth"), bands, strict=True
+        ):
+            f[f"bb_{part}_{w}"] = values
+    if p["atr"]["enabled"]:
+        f[f"atr_{p['atr']['window']}"] = atr(high, low, close, p["atr"]["window"])
+    if p["stochastic"]["enabled"]:
+        s = p["stochastic"]
+        k, d = stochastic(
+            candles["high"],
+            candles["low"],
+            candles["close"],
+            s["k_window"],
+            s["k_smoothing"],
+            s["d_window"],
+        )
+        f[f"stoch_k_{s['k_window']}"], f[f"stoch_d_{s['k_window']}"] = k, d
+    if p["obv"]["enabled"]:
+        f["obv"] = obv(close, candles["volume"].to_numpy())
+    if p["roc"]["enabled"]:
+        for w in p["roc"]["windows"]:
+            f[f"roc_{w}"] = 100 * (close / lagged(close, w) - 1)
+    if p["rolling"]["enabled"]:
+        for w in p["rolling"]["windows"]:
+            f[f"sma_{w}"], f[f"std_{w}"] = rolling_mean_std(close, w)
+    if p["ema"]["enabled"]:
+        for span in p["ema"]["spans"]:
+            f[f"ema_{span}"] = seeded_ema(close, 2 / (span + 1), span, span - 1)
+    if p["log_return"]["enabled"]:
+        f["log_return"] = returns
+    if p["lags"]["enabled"]:
+        for lag in p["lags"]["close"]:
+            f[f"close_lag_{lag}"] = lagged(close, lag)
+        for lag in p["lags"]["log_return"]:
+            f[f"log_return_lag_{lag}"] = lagged(returns, lag)
+    if p["calendar"]["enabled"]:
+        f.update(calendar_features(open_time, config["calendar_parts"]))
+    if p["fourier"]["enabled"]:
+        f.update(fourier_features(open_time, config["fourier_periods"]))
+    if p["fft"]["enabled"]:
+        w, n = p["fft"]["window"], p["fft"]["n_components"]
+        amplitudes, periods = fft_dominant(returns, w, n)
+        for i in range(n):
+            f[f"fft_amp_{i + 1}_{w}"], f[f"fft_period_{i + 1}_{w}"] = (
+                amplitudes[:, i],
+                periods[:, i],
+            )
+    if list(f) != config["columns"]:  # the plan is the contract: same names, same order
+        raise RuntimeError(
+            f"computed columns {list(f)} differ from the planned {config['columns']}"
+        )
+    features = pd.DataFrame(f, index=candles.index, dtype="float64")
+    logger.info("Computed %d feature columns: %s", features.shape[1], ", ".join(features.columns))
+    return pd.concat([candles, features], axis=1)
+
+
+def drop_warmup(features: pd.DataFrame, config: dict[str, Any]) -> pd.DataFrame:
+    """Drop the warm-up rows (some feature still undefined) and check that no NaN/inf is left."""
+    warmup = config["warmup"]
+    gold = features.iloc[warmup:].reset_index(drop=True)
+    values = gold[config["columns"]].to_numpy()
+    if not np.isfinite(values).all():
+        bad = [
+            c
+            for c, ok in zip(config["columns"], np.isfinite(values).all(axis=0), strict=True)
+            if not ok
+        ]
+        raise SilverInputError(
+            f"features {bad} are NaN/infinite after the {warmup}-row warm-up: silver holds "
+            "values they cannot use (e.g. prices of 0 or inf); repair silver."
+        )
+    logger.info(
+        "Dropped %d warm-up rows of %d (longest window: %s); gold has %d rows x %d columns%s.",
+        warmup,
+        len(features),
+        config["warmup_source"],
+        len(gold),
+        gold.shape[1],
+        f", {gold['open_time'].iloc[0]} .. {gold['open_time'].iloc[-1]}" if len(gold) else "",
+    )
+    return gold
+
+
+def build_gold(silver: pd.DataFrame, params: dict[str, Any], interval: str) -> pd.DataFrame:
+    """The whole silver -> gold transformation (what the pipeline runs), for training and serving alike."""
+    config = check_parameters(params, interval)
+    return drop_warmup(compute_features(check_silver(silver, config), config), config)
