@@ -7,6 +7,9 @@ nodes are its steps (``check_parameters`` -> ``check_silver`` -> ``compute_featu
 Every feature at row ``t`` uses rows ``<= t`` only. Exponential averages (EMA, MACD,
 Wilder's RSI/ATR) are seeded as TA-Lib seeds them (the mean of the first ``n`` values),
 so the values agree with TA-Lib from the first defined row on.
+
+The recursive and rolling indicators run in small numba kernels, one compiled pass over
+the rows each (compiled on first use and cached on disk); the rest is numpy.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numba import njit
 from numpy.lib.stride_tricks import sliding_window_view
 
 logger = logging.getLogger(__name__)
@@ -47,6 +51,7 @@ _UNIT_SECONDS = {
     "M": 365.2425 / 12 * _DAY_SECONDS,  # a mean Gregorian month
 }
 _CHUNK_ROWS = 65_536  # sliding windows processed at once (bounds the memory)
+_SHORT_WINDOW = 8  # rolling means of windows up to this length are summed directly
 
 # Families in gold's column order, with their keys and each key's kind.
 _SCHEMA: dict[str, dict[str, str]] = {
@@ -349,100 +354,342 @@ def check_silver(silver: pd.DataFrame, config: dict[str, Any]) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------------
+# Compiled single-pass kernels (numba, cached on disk). A recursion such as an EMA cannot
+# be vectorised in numpy without extra passes; each kernel is one pass over the rows, as
+# TA-Lib's C is. The float operations are those of the numpy/pandas code they replace.
+# ---------------------------------------------------------------------------------------
+
+_JIT = {"cache": True, "nogil": True, "error_model": "numpy"}  # numpy's x/0 = inf, no raise
+
+
+@njit(inline="always")
+def _ewm_step(
+    weighted: float, old_wt: float, cur: float, alpha: float
+) -> tuple[float, float]:
+    """One step of pandas' ``ewm(alpha=alpha, adjust=False).mean()``, bit for bit (NaN skipped)."""
+    old_wt *= 1.0 - alpha
+    if cur == cur:
+        if weighted != cur:  # pandas leaves a constant series exactly constant
+            weighted = old_wt * weighted + alpha * cur
+            total = old_wt + alpha
+            if total != 1.0:  # it is 1.0 but after a NaN; x / 1.0 == x
+                weighted /= total
+        old_wt = 1.0
+    return weighted, old_wt
+
+
+@njit(**_JIT)
+def _ewm(values: np.ndarray, alpha: float, seed: float, start: int, out: np.ndarray) -> None:
+    """``out[start:]``: the EMA of ``values[start + 1:]`` starting from ``seed``; NaN before."""
+    out[:start] = np.nan
+    weighted, old_wt = seed, 1.0
+    out[start] = weighted
+    for i in range(start + 1, len(values)):
+        weighted, old_wt = _ewm_step(weighted, old_wt, values[i], alpha)
+        out[i] = weighted
+
+
+@njit(**_JIT)
+def _rsi(close: np.ndarray, window: int, gain: float, loss: float, out: np.ndarray) -> None:
+    """Wilder's RSI from the seeds at ``window``: gains/losses, both EMAs and the ratio in one pass."""
+    alpha = 1 / window
+    out[:window] = np.nan
+    gain_wt = loss_wt = 1.0
+    for i in range(window, len(close)):
+        if i > window:
+            change = close[i] - close[i - 1]
+            gain, gain_wt = _ewm_step(gain, gain_wt, change if change > 0 else 0.0, alpha)
+            loss, loss_wt = _ewm_step(loss, loss_wt, -change if change < 0 else 0.0, alpha)
+        total = gain + loss
+        out[i] = 100 * (0.5 if total == 0 else gain / total)
+
+
+@njit(**_JIT)
+def _macd_line(
+    close: np.ndarray, fast: float, slow: float, seeds: tuple[float, float], start: int, out: np.ndarray
+) -> None:
+    """``out``: EMA(``fast`` alpha) - EMA(``slow`` alpha), both seeded at ``start``, in one pass."""
+    out[:start] = np.nan
+    fast_ema, slow_ema = seeds
+    fast_wt = slow_wt = 1.0
+    out[start] = fast_ema - slow_ema
+    for i in range(start + 1, len(close)):
+        fast_ema, fast_wt = _ewm_step(fast_ema, fast_wt, close[i], fast)
+        slow_ema, slow_wt = _ewm_step(slow_ema, slow_wt, close[i], slow)
+        out[i] = fast_ema - slow_ema
+
+
+@njit(**_JIT)
+def _ewm_and_gap(
+    values: np.ndarray, alpha: float, seed: float, start: int, ema: np.ndarray, gap: np.ndarray
+) -> None:
+    """``_ewm`` into ``ema`` and ``values - ema`` into ``gap`` (MACD's signal and histogram)."""
+    _ewm(values, alpha, seed, start, ema)
+    for i in range(len(values)):
+        gap[i] = values[i] - ema[i]
+
+
+@njit(**_JIT)
+def _atr(
+    high: np.ndarray, low: np.ndarray, close: np.ndarray, window: int, seed: float, out: np.ndarray
+) -> None:
+    """Wilder's ATR from the seed at ``window``: true range and EMA in one pass."""
+    alpha = 1 / window
+    out[:window] = np.nan
+    atr, old_wt = seed, 1.0
+    out[window] = atr
+    for i in range(window + 1, len(close)):
+        previous = close[i - 1]
+        true_range = max(high[i] - low[i], max(abs(high[i] - previous), abs(low[i] - previous)))
+        atr, old_wt = _ewm_step(atr, old_wt, true_range, alpha)
+        out[i] = atr
+
+
+@njit(**_JIT)
+def _rolling_moments(values: np.ndarray, window: int, mean: np.ndarray, std: np.ndarray) -> int:
+    """Mean (and population std if ``std`` is not empty) of each trailing window; returns the flat windows' count.
+
+    The rows are cut in blocks of ``window``; the window ending at t spans the end of the
+    previous block and the start of t's block. Both partial sums (<= ``window`` terms, no
+    running sum over the history) are of ``x - c``, c = the first value of t's block (a
+    value of the window): sum((x - m)^2) = sum((x - c)^2) - sum(x - c)^2 / window then
+    loses at most ~``window`` ulps, and a flat window gives 0 exactly.
+    """
+    n, squares, scale = len(values), len(std) > 0, 1.0 / window
+    mean[: window - 1] = np.nan
+    if squares:
+        std[: window - 1] = np.nan
+    tail1, tail2 = np.zeros(window + 1), np.zeros(window + 1)  # sums from offset j to block end
+    flat = 0
+    for start in range(0, n, window):
+        c = values[start]
+        if start > 0:
+            for j in range(window - 1, -1, -1):
+                d = values[start - window + j] - c
+                tail1[j] = tail1[j + 1] + d
+                tail2[j] = tail2[j + 1] + d * d
+        head1 = head2 = 0.0
+        for t in range(start, min(start + window, n)):
+            d = values[t] - c
+            head1 += d
+            head2 += d * d
+            if t >= window - 1:
+                j = t - start + 1  # the window's first row is at offset j of the previous block
+                s1 = head1 + tail1[j]
+                mean[t] = c + s1 * scale
+                if squares:
+                    s2 = head2 + tail2[j]
+                    std[t] = np.sqrt(max((s2 - s1 * s1 * scale) * scale, 0.0))
+                    flat += std[t] == 0
+    return flat
+
+
+@njit(**_JIT)
+def _short_rolling_mean(values: np.ndarray, window: int, out: np.ndarray) -> None:
+    """Mean of each trailing window summed directly, left to right (for short windows: SIMD, no carry)."""
+    out[: window - 1] = np.nan
+    for t in range(window - 1, len(values)):
+        total = values[t - window + 1]
+        for i in range(t - window + 2, t + 1):
+            total += values[i]
+        out[t] = total / window
+
+
+def _mean_into(values: np.ndarray, window: int, out: np.ndarray) -> None:
+    """Trailing ``window`` means of ``values`` into ``out`` (same length), NaN warm-up included."""
+    if window <= _SHORT_WINDOW:
+        _short_rolling_mean(values, window, out)
+    else:
+        _rolling_moments(values, window, out, np.empty(0))
+
+
+@njit(**_JIT)
+def _stochastic_fast_k(
+    high: np.ndarray, low: np.ndarray, close: np.ndarray, window: int, out: np.ndarray
+) -> None:
+    """Fast %K = 100 (close - lowest low) / (highest high - lowest low), 50 when flat; rolling max/min by blocks."""
+    n = len(close)
+    out[: window - 1] = np.nan
+    tail_high, tail_low = np.full(window + 1, -np.inf), np.full(window + 1, np.inf)
+    for start in range(0, n, window):
+        if start > 0:
+            for j in range(window - 1, -1, -1):
+                up, down = high[start - window + j], low[start - window + j]
+                tail_high[j] = up if up > tail_high[j + 1] else tail_high[j + 1]
+                tail_low[j] = down if down < tail_low[j + 1] else tail_low[j + 1]
+        head_high, head_low = -np.inf, np.inf
+        for t in range(start, min(start + window, n)):
+            head_high = high[t] if high[t] > head_high else head_high
+            head_low = low[t] if low[t] < head_low else head_low
+            if t >= window - 1:
+                j = t - start + 1
+                highest = head_high if head_high > tail_high[j] else tail_high[j]
+                lowest = head_low if head_low < tail_low[j] else tail_low[j]
+                spread = highest - lowest
+                out[t] = 100 * (0.5 if spread == 0 else (close[t] - lowest) / spread)
+
+
+@njit(**_JIT)
+def _bands(
+    close: np.ndarray, middle: np.ndarray, std: np.ndarray, num_std: float, out: np.ndarray
+) -> None:
+    """Bollinger upper, lower, %B (0.5 when flat) and bandwidth into the rows of ``out``."""
+    for t in range(len(close)):
+        upper, lower = middle[t] + num_std * std[t], middle[t] - num_std * std[t]
+        width = upper - lower
+        out[0, t], out[1, t] = upper, lower
+        out[2, t] = 0.5 if width == 0 else (close[t] - lower) / width
+        out[3, t] = width / middle[t]
+
+
+@njit(**_JIT)
+def _obv(close: np.ndarray, volume: np.ndarray, out: np.ndarray) -> None:
+    """On-Balance Volume: running sum of the volume signed by the close's move (row 0 counts +)."""
+    total = volume[0]
+    out[0] = total
+    for i in range(1, len(close)):
+        change = close[i] - close[i - 1]
+        total += (np.float64(change > 0) - np.float64(change < 0)) * volume[i]  # np.sign
+        out[i] = total
+
+
+# ---------------------------------------------------------------------------------------
 # Indicators (each returns arrays aligned with the candles; NaN during its warm-up)
 # ---------------------------------------------------------------------------------------
 
 
+def _warmup_only(shape: int | tuple[int, int], warmup: int) -> np.ndarray:
+    """An uninitialised float array for kernels that write every row, all NaN if its rows <= ``warmup``."""
+    rows = shape if isinstance(shape, int) else shape[-1]
+    return np.empty(shape) if warmup < rows else np.full(shape, np.nan)
+
+
+def _floats(values: Any) -> np.ndarray:
+    """``values`` as a contiguous float64 array (no copy if it is one already)."""
+    return np.ascontiguousarray(values, dtype=np.float64)
+
+
 def seeded_ema(values: np.ndarray, alpha: float, seed_window: int, seed_end: int) -> np.ndarray:
     """EMA with ``alpha`` whose first value, at ``seed_end``, is the mean of the ``seed_window`` values ending there."""
-    out = np.full(len(values), np.nan)
-    if seed_end >= len(values):
-        return out
-    tail = values[seed_end:].astype("float64")  # a copy
-    tail[0] = values[seed_end - seed_window + 1 : seed_end + 1].mean()
-    out[seed_end:] = pd.Series(tail).ewm(alpha=alpha, adjust=False).mean().to_numpy()
+    values, out = _floats(values), _warmup_only(len(values), seed_end)
+    if seed_end < len(values):  # the kernels write every row, NaN warm-up included
+        _ewm(values, alpha, values[seed_end - seed_window + 1 : seed_end + 1].mean(), seed_end, out)
     return out
-
-
-def _safe_ratio(numerator: np.ndarray, denominator: np.ndarray, flat: float) -> np.ndarray:
-    """``numerator / denominator``, with ``flat`` where the denominator is 0 (a flat window)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = numerator / denominator
-    return np.where(denominator == 0, flat, ratio)
 
 
 def rsi(close: np.ndarray, window: int) -> np.ndarray:
     """Wilder's RSI: 100 * avg gain / (avg gain + avg loss); 50 when the window is flat."""
-    change = np.diff(close, prepend=np.nan)
-    gain = seeded_ema(np.clip(change, 0, None), 1 / window, window, window)
-    loss = seeded_ema(np.clip(-change, 0, None), 1 / window, window, window)
-    return 100 * _safe_ratio(gain, gain + loss, 0.5)
+    close, out = _floats(close), _warmup_only(len(close), window)
+    if window < len(close):
+        change = np.diff(close[: window + 1])  # the seeds: mean gain and loss of the first window
+        seeds = np.clip(change, 0, None).mean(), np.clip(-change, 0, None).mean()
+        _rsi(close, window, *seeds, out)
+    return out
 
 
 def macd(close: np.ndarray, fast: int, slow: int, signal: int) -> tuple[np.ndarray, ...]:
     """MACD line (EMA fast - EMA slow, both seeded at ``slow - 1`` as TA-Lib does), signal, histogram."""
-    line = seeded_ema(close, 2 / (fast + 1), fast, slow - 1) - seeded_ema(
-        close, 2 / (slow + 1), slow, slow - 1
-    )
-    signal_line = seeded_ema(line, 2 / (signal + 1), signal, slow + signal - 2)
-    return line, signal_line, line - signal_line
+    close = _floats(close)
+    line, signal_line, histogram = _warmup_only((3, len(close)), slow + signal - 2)
+    if slow - 1 < len(close):
+        seeds = close[slow - fast : slow].mean(), close[:slow].mean()
+        _macd_line(close, 2 / (fast + 1), 2 / (slow + 1), seeds, slow - 1, line)
+    start = slow + signal - 2
+    if start < len(close):
+        seed = line[start - signal + 1 : start + 1].mean()
+        _ewm_and_gap(line, 2 / (signal + 1), seed, start, signal_line, histogram)
+    return line, signal_line, histogram
 
 
 def rolling_mean_std(values: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and population std of each trailing window, two-pass per window (exact 0 on flat windows).
+    """Mean and population std of each trailing window, from short shifted sums (no drift; see ``_rolling_moments``).
 
-    Each value is a function of its window alone (no running sums that drift over a long
-    series), so it is the same whatever history precedes the window.
+    A flat window gets numpy's two-pass values of that window (its mean's rounding, ~1e-12
+    of std), exactly as before.
     """
-    mean, std = np.full(len(values), np.nan), np.full(len(values), np.nan)
-    windows = sliding_window_view(values, window)  # row j ends at t = j + window - 1
-    for start in range(0, len(windows), _CHUNK_ROWS):  # chunks of rows, not rows
-        chunk = windows[start : start + _CHUNK_ROWS]
-        chunk_mean = chunk.mean(axis=1)
-        deviation = chunk - chunk_mean[:, None]
-        rows = slice(start + window - 1, start + window - 1 + len(chunk))
-        mean[rows] = chunk_mean
-        std[rows] = np.sqrt(np.einsum("ij,ij->i", deviation, deviation) / window)
+    values = _floats(values)
+    mean, std = _warmup_only((2, len(values)), window - 1)
+    if window <= len(values) and _rolling_moments(values, window, mean, std):
+        ends = np.flatnonzero(std == 0)  # flat: each window is its last value repeated
+        flat_windows = np.repeat(values[ends], window).reshape(len(ends), window)
+        mean[ends], std[ends] = flat_windows.mean(axis=1), flat_windows.std(axis=1)
     return mean, std
+
+
+def rolling_mean(values: np.ndarray, window: int) -> np.ndarray:
+    """Mean of each trailing window (NaN while the window holds a NaN)."""
+    values, mean = _floats(values), _warmup_only(len(values), window - 1)
+    if window <= len(values):
+        _mean_into(values, window, mean)
+    return mean
 
 
 def bollinger(close: np.ndarray, window: int, num_std: float) -> tuple[np.ndarray, ...]:
     """Bollinger middle/upper/lower bands (SMA +- num_std * population std), %B (0.5 when flat) and bandwidth."""
+    close = _floats(close)
     middle, std = rolling_mean_std(close, window)
-    upper, lower = middle + num_std * std, middle - num_std * std
-    percent_b = _safe_ratio(close - lower, upper - lower, 0.5)
-    return middle, upper, lower, percent_b, (upper - lower) / middle
+    bands = np.empty((4, len(close)))
+    _bands(close, middle, std, num_std, bands)
+    return middle, *bands
 
 
 def atr(high: np.ndarray, low: np.ndarray, close: np.ndarray, window: int) -> np.ndarray:
     """Wilder's Average True Range; the first true range is at row 1 (it needs a previous close)."""
-    previous = np.concatenate(([np.nan], close[:-1]))
-    true_range = np.fmax(high - low, np.fmax(np.abs(high - previous), np.abs(low - previous)))
-    true_range[0] = np.nan
-    return seeded_ema(true_range, 1 / window, window, window)
+    high, low, close = _floats(high), _floats(low), _floats(close)
+    out = _warmup_only(len(close), window)
+    if window < len(close):
+        first = slice(1, window + 1)  # the seed: mean true range of the first window
+        previous = close[: window]
+        true_range = np.fmax(
+            high[first] - low[first],
+            np.fmax(np.abs(high[first] - previous), np.abs(low[first] - previous)),
+        )
+        _atr(high, low, close, window, true_range.mean(), out)
+    return out
 
 
 def stochastic(
-    high: pd.Series,
-    low: pd.Series,
-    close: pd.Series,
+    high: np.ndarray | pd.Series,
+    low: np.ndarray | pd.Series,
+    close: np.ndarray | pd.Series,
     k_window: int,
     k_smoothing: int,
     d_window: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Stochastic %K (smoothed by an SMA of ``k_smoothing``) and %D (SMA of %K); 50 when flat."""
-    highest = high.rolling(k_window).max().to_numpy()
-    lowest = low.rolling(k_window).min().to_numpy()
-    fast_k = pd.Series(100 * _safe_ratio(close.to_numpy() - lowest, highest - lowest, 0.5))
-    k = fast_k.rolling(k_smoothing).mean() if k_smoothing > 1 else fast_k
-    return k.to_numpy(), k.rolling(d_window).mean().to_numpy()
+    high, low, close = _floats(high), _floats(low), _floats(close)
+    k, d = _warmup_only((2, len(close)), k_window + k_smoothing + d_window - 3)
+    fast_k = d if k_smoothing > 1 else k  # d's rows hold fast %K until %K is computed
+    start = k_window - 1  # the first row of fast %K, then of %K, then of %D
+    if start < len(close):
+        _stochastic_fast_k(high, low, close, k_window, fast_k)
+    if k_smoothing > 1:
+        k[:start] = np.nan
+        _mean_into(fast_k[start:], k_smoothing, k[start:])
+    start += k_smoothing - 1
+    d[:start] = np.nan
+    _mean_into(k[start:], d_window, d[start:])
+    return k, d
 
 
 def obv(close: np.ndarray, volume: np.ndarray) -> np.ndarray:
     """On-Balance Volume: running sum of volume signed by the close's move, from row 0's volume."""
-    direction = np.sign(np.diff(close, prepend=close[0]))
-    direction[0] = 1.0
-    return np.cumsum(direction * volume)
+    close, volume = _floats(close), _floats(volume)
+    out = np.empty(len(close))
+    if len(close):
+        _obv(close, volume, out)
+    return out
+
+
+def roc(close: np.ndarray, window: int) -> np.ndarray:
+    """Rate of change in percent, 100 * (close_t / close_{t - window} - 1); NaN for the first ``window`` rows."""
+    close, out = _floats(close), np.full(len(close), np.nan)
+    if window < len(close):
+        change = out[window:]
+        np.divide(close[window:], close[: len(close) - window], out=change)
+        change -= 1
+        change *= 100
+    return out
 
 
 def lagged(values: np.ndarray, lag: int) -> np.ndarray:
@@ -584,20 +831,13 @@ def compute_features(candles: pd.DataFrame, config: dict[str, Any]) -> pd.DataFr
         f[f"atr_{p['atr']['window']}"] = atr(high, low, close, p["atr"]["window"])
     if p["stochastic"]["enabled"]:
         s = p["stochastic"]
-        k, d = stochastic(
-            candles["high"],
-            candles["low"],
-            candles["close"],
-            s["k_window"],
-            s["k_smoothing"],
-            s["d_window"],
-        )
+        k, d = stochastic(high, low, close, s["k_window"], s["k_smoothing"], s["d_window"])
         f[f"stoch_k_{s['k_window']}"], f[f"stoch_d_{s['k_window']}"] = k, d
     if p["obv"]["enabled"]:
         f["obv"] = obv(close, candles["volume"].to_numpy())
     if p["roc"]["enabled"]:
         for w in p["roc"]["windows"]:
-            f[f"roc_{w}"] = 100 * (close / lagged(close, w) - 1)
+            f[f"roc_{w}"] = roc(close, w)
     if p["rolling"]["enabled"]:
         for w in p["rolling"]["windows"]:
             f[f"sma_{w}"], f[f"std_{w}"] = rolling_mean_std(close, w)
