@@ -51,6 +51,15 @@ def kedro_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "08_reporting",
     ):
         (project / "data" / layer).mkdir(parents=True)
+    # An absolute sqlite URI: MLflow caches database engines by URI, so a relative
+    # `sqlite:///mlflow.db` would keep writing to the first test's store.
+    mlflow_yml = project / "conf" / "base" / "mlflow.yml"
+    mlflow_yml.write_text(
+        mlflow_yml.read_text().replace(
+            "mlflow_tracking_uri: sqlite:///mlflow.db",
+            f"mlflow_tracking_uri: sqlite:///{project / 'mlflow.db'}",
+        )
+    )
     monkeypatch.chdir(project)
     return project
 

@@ -11,7 +11,7 @@ from cryptopythia import pipelines as pipelines_package
 
 # `kedro run --pipeline training`: the stages, in order, that take Binance candles to a
 # registered model.
-TRAINING_STAGES = ("data_engineering", "feature_engineering")
+TRAINING_STAGES = ("data_engineering", "feature_engineering", "modelling")
 
 
 def _find_all_pipelines() -> dict[str, Pipeline]:
@@ -36,5 +36,7 @@ def register_pipelines() -> dict[str, Pipeline]:
     pipelines["training"] = sum(
         (pipelines[stage] for stage in TRAINING_STAGES), start=Pipeline([])
     )
+    # `kedro run --pipeline forecast`: refresh the candles, then forecast.
+    pipelines["forecast"] = pipelines["data_engineering"] + pipelines["inference"]
     pipelines["__default__"] = pipelines["training"]
     return pipelines

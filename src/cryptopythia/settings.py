@@ -12,3 +12,7 @@ CONFIG_LOADER_ARGS = {
     "merge_strategy": {"parameters": "soft", "mlflow": "soft"},
     "config_patterns": {"mlflow": ["mlflow*", "mlflow*/**", "**/mlflow*"]},
 }
+
+from cryptopythia.hooks import MlflowRunResetHook, MlflowServerCheckHook  # noqa: E402
+
+HOOKS = (MlflowServerCheckHook(), MlflowRunResetHook())

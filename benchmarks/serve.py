@@ -1,0 +1,159 @@
+"""Serving benchmark: latency of `mlflow models serve` and the time of the inference run.
+
+Trains a model on the real daily candles in a throw-away copy of the project (a few
+epochs: the network's quality does not change the cost of a forecast), starts
+`mlflow models serve -m models:/btc_candle_forecaster@staging` on 127.0.0.1, sends N
+sequential one-step forecast requests and reports p50/p95/p99 latency and requests/s;
+then times `kedro run --pipeline inference` for a 30-candle forecast against the time
+Python needs to import TensorFlow (the start-up the target excludes). Usage:
+
+    .venv/bin/python benchmarks/serve.py [--requests 300] [--runs 3]
+
+Writes benchmarks/results/serve.json and prints a markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+DAILY = ROOT.parent / "shared" / "data" / "btcusdt_1d.csv"
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def kedro(project: Path, *args: str) -> float:
+    start = time.perf_counter()
+    subprocess.run([str(BIN / "kedro"), "run", *args], cwd=project, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ)
+    return time.perf_counter() - start
+
+
+def make_project(folder: Path) -> Path:
+    project = folder / "project"
+    project.mkdir()
+    shutil.copy(ROOT / "pyproject.toml", project)
+    shutil.copytree(ROOT / "conf", project / "conf", ignore=shutil.ignore_patterns("local"))
+    (project / "conf" / "local").mkdir()
+    shutil.copytree(ROOT / "src", project / "src")  # kedro run wants the source folder
+    for layer in ("01_raw", "02_intermediate", "03_primary", "05_model_input", "06_models",
+                  "07_model_output", "08_reporting"):
+        (project / "data" / layer).mkdir(parents=True)
+    return project
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--runs", type=int, default=3, help="timed inference runs")
+    args = parser.parse_args()
+    os.environ["KEDRO_DISABLE_TELEMETRY"] = "true"
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ['PATH']}"
+
+    with tempfile.TemporaryDirectory() as folder:
+        project = make_project(Path(folder))
+        kedro(project, "--pipeline", "training", "--env", "offline", "--params",
+              f"data_engineering.dump_path={DAILY},modelling.epochs=2")
+        os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{project / 'mlflow.db'}"
+
+        # What a client sends: the latest candles, Binance kline columns.
+        raw = pd.read_csv(DAILY).tail(400)
+        payload = json.dumps({
+            "dataframe_split": raw[["open_time", "open", "high", "low", "close", "volume"]]
+            .to_dict(orient="split", index=False),
+            "params": {"steps": 1},
+        }).encode()
+
+        port = free_port()
+        server = subprocess.Popen(
+            [str(BIN / "mlflow"), "models", "serve", "-m", "models:/btc_candle_forecaster@staging",
+             "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=project,
+        )
+        try:
+            deadline = time.time() + 180
+            while time.time() < deadline:
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2)
+                    break
+                except OSError:
+                    time.sleep(0.5)
+            else:
+                raise RuntimeError("mlflow models serve did not answer /ping in 180 s")
+
+            def request() -> float:
+                call = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/invocations", data=payload,
+                    headers={"Content-Type": "application/json"},
+                )
+                start = time.perf_counter()
+                with urllib.request.urlopen(call, timeout=30) as response:
+                    response.read()
+                return time.perf_counter() - start
+
+            for _ in range(10):  # warm-up: first calls trace the network
+                request()
+            start = time.perf_counter()
+            latencies = np.array([request() for _ in range(args.requests)]) * 1000
+            elapsed = time.perf_counter() - start
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+        inference = [
+            kedro(project, "--pipeline", "inference", "--params", "inference.default_steps=30")
+            for _ in range(args.runs)
+        ]
+        startup = []
+        for _ in range(args.runs):
+            begin = time.perf_counter()
+            subprocess.run([sys.executable, "-c", "import tensorflow, keras, mlflow, kedro"],
+                           check=True)
+            startup.append(time.perf_counter() - begin)
+
+    results = {
+        "requests": args.requests,
+        "payload_candles": len(raw),
+        "latency_ms": {q: float(np.percentile(latencies, int(q[1:]))) for q in ("p50", "p95", "p99")},
+        "requests_per_second": args.requests / elapsed,
+        "inference_run_seconds_median": statistics.median(inference),
+        "import_startup_seconds_median": statistics.median(startup),
+    }
+    results["inference_beyond_startup_seconds"] = (
+        results["inference_run_seconds_median"] - results["import_startup_seconds_median"]
+    )
+    (ROOT / "benchmarks" / "results" / "serve.json").write_text(json.dumps(results, indent=2) + "\n")
+    lat = results["latency_ms"]
+    print("| measure | value |")
+    print("|---|---|")
+    print(f"| one-step forecast over HTTP ({args.requests} sequential requests, "
+          f"{len(raw)} candles each) | p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms, "
+          f"p99 {lat['p99']:.1f} ms; {results['requests_per_second']:.1f} requests/s |")
+    print(f"| `kedro run --pipeline inference`, 30 candles (median of {args.runs}) | "
+          f"{results['inference_run_seconds_median']:.1f} s, of which importing TensorFlow, "
+          f"Keras, MLflow and Kedro {results['import_startup_seconds_median']:.1f} s: "
+          f"{results['inference_beyond_startup_seconds']:.1f} s beyond start-up |")
+
+
+if __name__ == "__main__":
+    main()

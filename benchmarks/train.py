@@ -1,0 +1,245 @@
+"""Training benchmark on the real daily candles: pipeline wall time, throughput, skill.
+
+    python benchmarks/train.py [--data ../shared/data/btcusdt_1d.csv] [--epochs 6]
+                               [--targets log_return,diff,close] [--out benchmarks/results/train.json]
+
+1. ``kedro run --pipeline training --env offline`` with the default parameters on the
+   whole daily history, in a throw-away copy of the project (its own sqlite MLflow
+   store): wall time of the session and the test metrics (USD, vs naive).
+2. Training throughput (samples/s per epoch) on the same training windows, in one
+   process, epochs interleaved so that a noisy shared CPU hits every way alike:
+   - the seed's way: windows copied into an in-memory array by a Python loop,
+     plain ``model.fit(X, y)`` with Keras' default batch size (32);
+   - the pipeline's data path at the seed's batch size and float32: ``window_dataset``
+     (tf.data, windows gathered by index from one copy of the series) and
+     ``steps_per_execution``;
+   - the pipeline's default parameters (batch size, precision "auto" resolved for
+     this CPU).
+3. With ``--targets``: one more pipeline run per extra target kind, for the test RMSE
+   ratio to the naive forecast of each.
+
+Writes JSON to ``--out`` and prints a markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "btcusdt_1d.csv"
+
+
+def project_copy(workdir: Path) -> Path:
+    """pyproject + conf in a temp dir, with its own sqlite MLflow store."""
+    project = workdir / "project"
+    project.mkdir()
+    shutil.copy(ROOT / "pyproject.toml", project / "pyproject.toml")
+    shutil.copytree(ROOT / "conf", project / "conf", ignore=shutil.ignore_patterns("local"))
+    (project / "conf" / "local").mkdir()
+    config = project / "conf" / "base" / "mlflow.yml"
+    config.write_text(
+        config.read_text().replace(
+            "mlflow_tracking_uri: sqlite:///mlflow.db",
+            f"mlflow_tracking_uri: sqlite:///{project / 'mlflow.db'}",
+        )
+    )
+    for layer in ("01_raw", "02_intermediate", "03_primary", "04_feature", "05_model_input",
+                  "06_models", "07_model_output", "08_reporting"):
+        (project / "data" / layer).mkdir(parents=True)
+    return project
+
+
+def run_training(project: Path, data: Path, extra: dict[str, Any]) -> tuple[float, dict]:
+    """One ``kedro run --pipeline training --env offline``: wall time and metrics.json."""
+    import mlflow
+    from kedro.framework.project import configure_project
+    from kedro.framework.session import KedroSession
+
+    configure_project("cryptopythia")
+    params: dict[str, Any] = {"data_engineering": {"dump_path": str(data)}}
+    if extra:
+        params["modelling"] = extra
+    start = time.perf_counter()
+    with KedroSession.create(project_path=project, env="offline", runtime_params=params) as s:
+        s.run(pipeline_name="training")
+    elapsed = time.perf_counter() - start
+    while mlflow.active_run() is not None:  # kedro-mlflow's nested runs, see README
+        mlflow.end_run()
+    report = json.loads((project / "data/08_reporting/metrics.json").read_text())
+    return elapsed, report
+
+
+def throughput(project: Path, epochs: int) -> dict[str, Any]:
+    """Samples/s per epoch of the seed's way and the pipeline's, interleaved."""
+    import numpy as np
+    import yaml
+
+    from cryptopythia.datasets import CandleCSVDataset
+    from cryptopythia.pipelines.modelling import nodes
+
+    params = yaml.safe_load((ROOT / "conf/base/parameters_modelling.yml").read_text())[
+        "modelling"
+    ]
+    gold = CandleCSVDataset(
+        filepath=str(project / "data/03_primary/gold.csv"),
+        datetime_columns=["open_time", "close_time"],
+    ).load()
+    table, spec = nodes.prepare_model_table(gold, params)
+    train, _, _ = nodes.split_chronologically(
+        table, params["split"], params["n_timesteps"], params["horizon"]
+    )
+    scaler = nodes.fit_scaler(train, spec)
+    scaled = nodes.scale_table(scaler, train, spec)
+    n_timesteps, horizon = spec["n_timesteps"], spec["horizon"]
+    n_windows = nodes.count_windows(len(scaled), n_timesteps, horizon)
+
+    # The seed's windows: one copy of every window, built in Python.
+    seed_x = np.array([scaled[i : i + n_timesteps] for i in range(n_windows)])
+    seed_y = np.array(
+        [scaled[i + n_timesteps : i + n_timesteps + horizon, -1] for i in range(n_windows)]
+    )
+
+    steps, precision = params["steps_per_execution"], nodes.resolve_precision(params["precision"])
+    ways = {
+        "seed: numpy arrays, model.fit, batch 32, float32": dict(
+            batch=32, steps=1, precision="float32", data="numpy"),
+        f"pipeline data path at the seed's settings: tf.data windows, batch 32, float32, "
+        f"steps_per_execution {steps}": dict(
+            batch=32, steps=steps, precision="float32", data="tf"),
+        f"pipeline defaults: tf.data windows, batch {params['batch_size']}, {precision}, "
+        f"steps_per_execution {steps}": dict(
+            batch=params["batch_size"], steps=steps, precision=precision, data="tf"),
+    }
+    models, rates = {}, {name: [] for name in ways}
+    for name, way in ways.items():
+        models[name] = nodes.build_model(
+            n_timesteps, scaled.shape[1], horizon, params["layers"], params["learning_rate"],
+            precision=way["precision"], steps_per_execution=way["steps"],
+        )
+        if way["data"] == "tf":
+            way["dataset"] = nodes.window_dataset(scaled, n_timesteps, horizon, way["batch"],
+                                                  shuffle=True, seed=1)
+    for epoch in range(epochs + 1):  # epoch 0 (tracing, warm-up) is not counted
+        for name, way in ways.items():
+            start = time.perf_counter()
+            if way["data"] == "numpy":
+                models[name].fit(seed_x, seed_y, batch_size=way["batch"], epochs=1,
+                                 shuffle=True, verbose=0)
+            else:
+                models[name].fit(way["dataset"], epochs=1, verbose=0)
+            if epoch:
+                rates[name].append(n_windows / (time.perf_counter() - start))
+    seed_rate = statistics.median(rates[next(iter(ways))])
+    return {
+        "train_windows": n_windows,
+        "window_shape": [n_timesteps, int(scaled.shape[1])],
+        "seed_window_copy_mb": round(seed_x.nbytes / 2**20, 1),
+        "pipeline_series_mb": round(scaled.nbytes / 2**20, 2),
+        "epochs_measured": epochs,
+        "ways": {
+            name: {
+                "samples_per_second_median": round(statistics.median(values), 1),
+                "samples_per_second_per_epoch": [round(v, 1) for v in values],
+                "speedup_vs_seed": round(statistics.median(values) / seed_rate, 2),
+            }
+            for name, values in rates.items()
+        },
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--epochs", type=int, default=6, help="throughput epochs per way")
+    parser.add_argument("--targets", default="", help="extra target kinds, e.g. diff,close")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/train.json")
+    args = parser.parse_args()
+
+    results: dict[str, Any] = {
+        "data": str(args.data),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "platform": platform.platform()},
+    }
+    with tempfile.TemporaryDirectory() as workdir:
+        project = project_copy(Path(workdir))
+        wall, report = run_training(project, args.data.resolve(), {})
+        results["pipeline_default"] = {
+            "wall_seconds": round(wall, 1),
+            "target": report["spec"]["target"],
+            "test": report["test"],
+            "training": report["training"],
+            "test_period": report["test_period"],
+        }
+        results["throughput"] = throughput(project, args.epochs)
+        results["targets"] = {report["spec"]["target"]: _skill(report, wall)}
+        for target in filter(None, args.targets.split(",")):
+            if target in results["targets"]:
+                continue
+            wall, report = run_training(project, args.data.resolve(), {"target": target})
+            results["targets"][target] = _skill(report, wall)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print(markdown(results))
+
+
+def _skill(report: dict, wall: float) -> dict[str, Any]:
+    test = report["test"]
+    return {
+        "rmse": round(test["rmse"], 2),
+        "naive_rmse": round(test["naive_rmse"], 2),
+        "rmse_ratio_to_naive": round(test["rmse_ratio_to_naive"], 4),
+        "mae": round(test["mae"], 2),
+        "directional_accuracy": round(test["directional_accuracy"], 3),
+        "up_share": round(test["up_share"], 3),
+        "epochs_run": report["training"]["epochs_run"],
+        "best_epoch": report["training"]["best_epoch"],
+        "wall_seconds": round(wall, 1),
+    }
+
+
+def markdown(results: dict[str, Any]) -> str:
+    default = results["pipeline_default"]
+    lines = [
+        f"Whole `training` pipeline (offline, daily history, default parameters): "
+        f"**{default['wall_seconds']} s**, {default['training']['epochs_run']} epochs "
+        f"(early stopping, best {default['training']['best_epoch']}).",
+        "",
+        "| training way | samples/s (median) | vs seed |",
+        "|---|---:|---:|",
+    ]
+    for name, way in results["throughput"]["ways"].items():
+        lines.append(f"| {name} | {way['samples_per_second_median']:.0f} | "
+                     f"{way['speedup_vs_seed']:.2f}x |")
+    lines += [
+        "",
+        f"Test split {default['test_period']['first_target'][:10]} -> "
+        f"{default['test_period']['last_target'][:10]} (USD close):",
+        "",
+        "| target | RMSE | naive RMSE | ratio | MAE | dir. acc. | up share | epochs | wall s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for target, skill in results["targets"].items():
+        lines.append(
+            f"| {target} | {skill['rmse']:.1f} | {skill['naive_rmse']:.1f} | "
+            f"{skill['rmse_ratio_to_naive']:.4f} | {skill['mae']:.1f} | "
+            f"{skill['directional_accuracy']:.3f} | {skill['up_share']:.3f} | "
+            f"{skill['epochs_run']} | {skill['wall_seconds']} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""The quality gate: ``champion`` only for a model whose backtest beats naive persistence."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pandas as pd
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from ..modelling.registry import _version_of, champion_decision
+from .nodes import NETWORK
+
+logger = logging.getLogger(__name__)
+
+# Parameters that make the backtested network the same recipe as the registered one.
+_RECIPE_KEYS = ("target", "n_timesteps", "features", "scaler")
+
+
+def _recipe_mismatch(client: MlflowClient, version: Any, modelling: dict[str, Any]) -> list[str]:
+    if not version.run_id:
+        return []
+    logged = client.get_run(version.run_id).data.params
+    return [
+        key
+        for key in _RECIPE_KEYS
+        if f"modelling.{key}" in logged and logged[f"modelling.{key}"] != str(modelling.get(key))
+    ]
+
+
+def gate_champion(
+    scores: pd.DataFrame,
+    gate: dict[str, Any],
+    registry: dict[str, Any],
+    modelling: dict[str, Any],
+) -> dict[str, Any]:
+    """Give the ``staging`` model (and its scaler) the ``champion`` alias when its recipe's
+    backtest RMSE is at most ``max_ratio_to_naive`` x naive's and its test RMSE beats the
+    current champion's; the reason is tagged on the model version either way."""
+    overall = scores[(scores["scope"] == "overall") & (scores["model"] == NETWORK)]
+    ratio = float(overall["rmse_ratio_to_naive"].iloc[0])
+    limit = float(gate["max_ratio_to_naive"])
+    model_name = registry["model_name"]
+    staging_alias, champion_alias = registry["alias"], registry["champion_alias"]
+    client = MlflowClient()
+    staging = _version_of(client, model_name, staging_alias)
+    if staging is None:
+        raise ValueError(
+            f"No '{model_name}@{staging_alias}' in the Model Registry to gate: run "
+            "`kedro run --pipeline training` first, then the backtest."
+        )
+    mismatch = _recipe_mismatch(client, staging, modelling)
+    if mismatch:
+        raise ValueError(
+            f"{model_name} v{staging.version} (@{staging_alias}) was trained with other "
+            f"modelling parameters ({', '.join(mismatch)}) than this backtest used; run "
+            "training and backtest with the same parameters."
+        )
+    if ratio > limit:
+        promote = False
+        reason = (
+            f"backtest RMSE {ratio:.4f} x naive > backtest.gate.max_ratio_to_naive {limit}: "
+            "not promoted"
+        )
+    else:
+        metric = registry.get("champion_metric", "rmse")
+        value = float(staging.tags.get(f"test_{metric}", "nan"))
+        promote, test_reason = champion_decision(
+            client, model_name, champion_alias, metric, value
+        )
+        reason = f"backtest RMSE {ratio:.4f} x naive <= {limit}; {test_reason}"
+    client.set_model_version_tag(model_name, staging.version, "backtest_gate", reason)
+    client.set_model_version_tag(model_name, staging.version, "backtest_rmse_ratio_to_naive",
+                                 f"{ratio:.6f}")
+    if promote:
+        # The network, its scaler and the served pyfunc move together.
+        partners = {registry["scaler_name"]: staging.tags.get("scaler_version"),
+                    registry["serving_model_name"]: staging.tags.get("serving_version")}
+        client.set_registered_model_alias(model_name, champion_alias, staging.version)
+        try:
+            for name, version in partners.items():
+                if version:
+                    client.set_registered_model_alias(name, champion_alias, version)
+        except MlflowException:
+            client.delete_registered_model_alias(model_name, champion_alias)
+            raise
+    logger.info("Gate for %s v%s: %s.", model_name, staging.version, reason)
+    return {
+        "model": model_name,
+        "version": staging.version,
+        "backtest_rmse_ratio_to_naive": ratio,
+        "max_ratio_to_naive": limit,
+        "promoted": promote,
+        "reason": reason,
+    }

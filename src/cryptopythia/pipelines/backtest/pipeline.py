@@ -1,0 +1,69 @@
+"""backtest: walk-forward folds, baselines, metrics, intervals and the champion gate."""
+
+from kedro.pipeline import Pipeline, node, pipeline
+
+from .gate import gate_champion
+from .nodes import (
+    backtest_baselines,
+    backtest_metrics,
+    backtest_network,
+    compare_with_naive,
+    plot_backtest,
+    prepare_backtest,
+    score_backtest,
+)
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return pipeline(
+        [
+            node(
+                prepare_backtest,
+                inputs=["gold", "params:modelling", "params:backtest"],
+                outputs=["backtest_model_table", "backtest_spec", "backtest_folds"],
+                name="prepare_backtest",
+            ),
+            node(
+                backtest_network,
+                inputs=["backtest_model_table", "backtest_spec", "backtest_folds",
+                        "params:modelling", "params:backtest"],
+                outputs="backtest_network_forecasts",
+                name="backtest_network",
+            ),
+            node(
+                backtest_baselines,
+                inputs=["backtest_model_table", "backtest_spec", "backtest_folds",
+                        "params:backtest"],
+                outputs="backtest_baseline_forecasts",
+                name="backtest_baselines",
+            ),
+            node(
+                score_backtest,
+                inputs=["backtest_network_forecasts", "backtest_baseline_forecasts",
+                        "backtest_model_table", "backtest_folds"],
+                outputs="backtest_table",
+                name="score_backtest",
+            ),
+            node(
+                compare_with_naive,
+                inputs=["backtest_network_forecasts", "backtest_baseline_forecasts"],
+                outputs="backtest_comparison",
+                name="compare_with_naive",
+            ),
+            node(
+                backtest_metrics,
+                inputs=["backtest_table", "backtest_comparison"],
+                outputs="backtest_metrics_mlflow",
+                name="log_backtest_metrics",
+            ),
+            node(plot_backtest, inputs="backtest_table", outputs="backtest_plot",
+                 name="plot_backtest"),
+            node(
+                gate_champion,
+                inputs=["backtest_table", "params:backtest.gate", "params:modelling.registry",
+                        "params:modelling"],
+                outputs="gate_decision",
+                name="gate_champion",
+            ),
+        ]
+    )

@@ -1,0 +1,31 @@
+"""inference: registered network + scaler -> forecast to target_date (CSV + plot)."""
+
+from kedro.pipeline import Pipeline, node, pipeline
+
+from .nodes import forecast_to_target, load_forecaster, plot_forecast
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return pipeline(
+        [
+            node(
+                load_forecaster,
+                inputs=["params:inference", "params:modelling.registry"],
+                outputs=["registered_forecaster", "registered_model_info"],
+                name="load_forecaster",
+            ),
+            node(
+                forecast_to_target,
+                inputs=["silver", "registered_forecaster", "registered_model_info",
+                        "params:inference"],
+                outputs="forecast",
+                name="forecast_to_target",
+            ),
+            node(
+                plot_forecast,
+                inputs=["silver", "forecast", "params:inference.plot_history_candles"],
+                outputs="forecast_plot",
+                name="plot_forecast",
+            ),
+        ]
+    )

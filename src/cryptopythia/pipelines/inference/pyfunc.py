@@ -1,0 +1,165 @@
+"""The served model: raw Binance candles in, close forecasts (and intervals) out.
+
+``CandleForecasterModel`` is an ``mlflow.pyfunc.PythonModel`` that carries the network,
+its scaler and the feature/window configuration as artifacts, so a client needs
+nothing else: `mlflow models serve -m models:/btc_candle_forecaster@staging`.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+from typing import Any
+
+import mlflow.pyfunc
+import numpy as np
+import pandas as pd
+from mlflow.exceptions import MlflowException
+
+from ..data_engineering.klines import interval_milliseconds
+from ..data_engineering.nodes import fill_gaps, type_candles, validate_candles
+from .forecasting import CANDLE_COLUMNS, Forecaster, forecast, steps_until
+
+PAYLOAD_COLUMNS = CANDLE_COLUMNS  # open_time in ms since the epoch, as Binance sends it
+
+
+def candles_from_payload(payload: pd.DataFrame, interval: str) -> pd.DataFrame:
+    """Silver-shaped candles from a request's rows (Binance kline columns), validated
+    and gap-filled exactly as the data_engineering pipeline does."""
+    missing = [c for c in PAYLOAD_COLUMNS if c not in payload.columns]
+    if missing:
+        raise ValueError(
+            f"The candles lack the column(s) {missing}; send Binance kline columns "
+            f"{list(PAYLOAD_COLUMNS)} (open_time in ms), one row per candle."
+        )
+    bronze = payload[list(PAYLOAD_COLUMNS)].apply(pd.to_numeric, errors="coerce")
+    bad = bronze.isna().any(axis=1)
+    if bad.any():
+        raise ValueError(
+            f"{int(bad.sum())} candle row(s) have a missing or non-numeric value (first: "
+            f"row {int(np.argmax(bad.to_numpy()))}); every column must be a number."
+        )
+    step_ms = interval_milliseconds(interval) or 1
+    bronze["close_time"] = bronze["open_time"].astype("int64") + step_ms - 1
+    return fill_gaps(validate_candles(type_candles(bronze), "raise"), interval, "ffill")
+
+
+def forecaster_from_artifacts(artifacts: dict[str, str]) -> Forecaster:
+    """A Forecaster from the pyfunc's artifact files (network, scaler, config)."""
+    import keras
+
+    with open(artifacts["config"]) as file:
+        config = json.load(file)
+    with open(artifacts["scaler"], "rb") as file:
+        scaler = pickle.load(file)  # noqa: S301 - our own artifact
+    return Forecaster(
+        model=keras.models.load_model(artifacts["network"], compile=False),
+        scaler=scaler,
+        spec=config["spec"],
+        feature_params=config["feature_params"],
+        interval=config["interval"],
+        radii=config.get("radii", {}),
+    )
+
+
+class CandleForecasterModel(mlflow.pyfunc.PythonModel):
+    """Candles (Binance kline columns) -> the next ``steps`` closes, or up to ``target_date``."""
+
+    def load_context(self, context: Any) -> None:
+        self.forecaster = forecaster_from_artifacts(context.artifacts)
+        with open(context.artifacts["config"]) as file:
+            self.max_horizon = int(json.load(file).get("max_horizon", 365))
+
+    def predict(
+        self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+    ) -> pd.DataFrame:
+        params = params or {}
+        try:
+            if not isinstance(model_input, pd.DataFrame):
+                model_input = pd.DataFrame(model_input)
+            candles = candles_from_payload(model_input, self.forecaster.interval)
+            target_date = params.get("target_date") or None
+            if target_date:
+                steps = steps_until(candles["open_time"].iloc[-1], target_date,
+                                    self.forecaster.interval)
+            else:
+                steps = int(params.get("steps") or 1)
+            if not 1 <= steps <= self.max_horizon:
+                raise ValueError(
+                    f"{steps} steps requested; this model forecasts 1 to max_horizon="
+                    f"{self.max_horizon} candles ahead."
+                )
+            result = forecast(candles, self.forecaster, steps)
+        except ValueError as error:
+            # HTTP 400 from the scoring server, with the reason, never a 500.
+            raise MlflowException.invalid_parameter_value(str(error)) from error
+        result["open_time"] = result["open_time"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return result
+
+
+def payload_from_candles(candles: pd.DataFrame) -> pd.DataFrame:
+    """Candles as a client sends them: Binance kline columns, open_time in ms."""
+    payload = candles[list(PAYLOAD_COLUMNS)].copy()
+    epoch = pd.Timestamp(0, tz="UTC")
+    payload["open_time"] = (
+        (payload["open_time"] - epoch) // pd.Timedelta(milliseconds=1)
+    ).astype("int64")
+    return payload
+
+
+def log_candle_forecaster(
+    forecaster: Forecaster, name: str, example_candles: pd.DataFrame, max_horizon: int
+) -> Any:
+    """Log the pyfunc (network, scaler, configuration and this package's code) to the
+    active run, with a signature taking candles and the ``steps``/``target_date`` params."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from mlflow.models import infer_signature
+
+    import cryptopythia
+
+    with tempfile.TemporaryDirectory() as folder:
+        artifacts = {
+            "network": os.path.join(folder, "network.keras"),
+            "scaler": os.path.join(folder, "scaler.pkl"),
+            "config": os.path.join(folder, "config.json"),
+        }
+        forecaster.model.save(artifacts["network"])
+        with open(artifacts["scaler"], "wb") as file:
+            pickle.dump(forecaster.scaler, file)
+        config = {
+            "spec": forecaster.spec,
+            "feature_params": forecaster.feature_params,
+            "interval": forecaster.interval,
+            "radii": forecaster.radii,
+            "max_horizon": int(max_horizon),
+        }
+        with open(artifacts["config"], "w") as file:
+            json.dump(config, file, indent=2, default=str)
+        example = payload_from_candles(example_candles.iloc[-forecaster.min_candles:])
+        output = forecast(candles_from_payload(example, forecaster.interval), forecaster, 1)
+        output["open_time"] = output["open_time"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+        signature = infer_signature(example, output, params={"steps": 1, "target_date": ""})
+        return mlflow.pyfunc.log_model(
+            name=name,
+            python_model=CandleForecasterModel(),
+            artifacts=artifacts,
+            signature=signature,
+            code_paths=[str(Path(cryptopythia.__file__).parent)],
+            pip_requirements=_requirements(),
+        )
+
+
+def _requirements() -> list[str]:
+    import importlib.metadata
+
+    pins = []
+    for name in ("mlflow", "tensorflow-cpu", "keras", "scikit-learn", "pandas", "numpy",
+                 "numba", "python-binance", "kedro", "kedro-datasets", "kedro-mlflow"):
+        try:
+            pins.append(f"{name}=={importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return pins

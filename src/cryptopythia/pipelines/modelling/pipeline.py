@@ -1,0 +1,98 @@
+"""modelling: gold -> split, scaler, windows -> Conv1D+LSTM -> USD evaluation -> registry."""
+
+from kedro.pipeline import Pipeline, node, pipeline
+
+from .nodes import (
+    build_report,
+    calibrate_intervals,
+    evaluate_forecasts,
+    fit_scaler,
+    history_to_mlflow_metrics,
+    plot_loss,
+    plot_predictions,
+    predict_closes,
+    prepare_model_table,
+    report_to_mlflow_metrics,
+    split_chronologically,
+    train_model,
+)
+from .registry import name_run, register_models
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return pipeline(
+        [
+            node(name_run, inputs="params:modelling", outputs="run_name", name="name_run"),
+            node(
+                prepare_model_table,
+                inputs=["gold", "params:modelling"],
+                outputs=["model_table", "window_spec"],
+                name="prepare_model_table",
+            ),
+            node(
+                split_chronologically,
+                inputs=[
+                    "model_table",
+                    "params:modelling.split",
+                    "params:modelling.n_timesteps",
+                    "params:modelling.horizon",
+                ],
+                outputs=["train_rows", "validation_rows", "test_rows"],
+                name="split_chronologically",
+            ),
+            node(fit_scaler, inputs=["train_rows", "window_spec"], outputs="btc_scaler",
+                 name="fit_scaler"),
+            node(
+                train_model,
+                inputs=["train_rows", "validation_rows", "btc_scaler", "window_spec",
+                        "params:modelling"],
+                outputs=["btc_model", "training_history"],
+                name="train_model",
+            ),
+            node(history_to_mlflow_metrics, inputs="training_history", outputs="epoch_metrics",
+                 name="log_epoch_metrics"),
+            node(plot_loss, inputs="training_history", outputs="loss_plot", name="plot_loss"),
+            node(
+                predict_closes,
+                inputs=["btc_model", "btc_scaler", "test_rows", "window_spec"],
+                outputs="test_predictions",
+                name="predict_test_split",
+            ),
+            node(
+                evaluate_forecasts,
+                inputs=["test_predictions", "train_rows", "params:modelling.horizon"],
+                outputs="test_metrics",
+                name="evaluate_forecasts",
+            ),
+            node(
+                build_report,
+                inputs=["test_metrics", "training_history", "test_predictions", "window_spec",
+                        "params:modelling.precision"],
+                outputs="modelling_report",
+                name="build_report",
+            ),
+            node(
+                report_to_mlflow_metrics,
+                inputs="modelling_report",
+                outputs=["test_metrics_mlflow", "training_metrics_mlflow"],
+                name="log_final_metrics",
+            ),
+            node(plot_predictions, inputs=["test_predictions", "test_metrics"],
+                 outputs="test_forecast_plot", name="plot_predictions"),
+            node(
+                calibrate_intervals,
+                inputs=["btc_model", "btc_scaler", "validation_rows", "window_spec",
+                        "params:modelling.interval_coverage"],
+                outputs="interval_radii",
+                name="calibrate_intervals",
+            ),
+            node(
+                register_models,
+                inputs=["btc_model", "btc_scaler", "train_rows", "modelling_report",
+                        "window_spec", "params:modelling.registry", "run_name",
+                        "interval_radii", "params:feature_engineering", "gold"],
+                outputs="registration",
+                name="register_models",
+            ),
+        ]
+    )

@@ -1,0 +1,63 @@
+"""Small forecasters for the inference tests: a real (tiny) network on generated candles."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import yaml
+from conftest import PROJECT_ROOT
+
+from cryptopythia.pipelines.feature_engineering.nodes import build_gold
+from cryptopythia.pipelines.inference.forecasting import Forecaster
+from cryptopythia.pipelines.modelling.nodes import build_model, fit_scaler, prepare_model_table
+
+CONF = PROJECT_ROOT / "conf" / "base"
+FEATURE_PARAMS = yaml.safe_load((CONF / "parameters_feature_engineering.yml").read_text())[
+    "feature_engineering"
+]
+MODELLING = yaml.safe_load((CONF / "parameters_modelling.yml").read_text())["modelling"]
+TINY_LAYERS = {
+    **MODELLING["layers"],
+    "conv_filters": [4, 4],
+    "conv_kernel_sizes": [3, 3],
+    "pool_sizes": [2, 2],
+    "lstm_units": [8],
+    "dense_units": [4],
+}
+STEP = {"1d": pd.Timedelta(days=1), "4h": pd.Timedelta(hours=4)}
+
+
+def make_silver(n_rows: int, interval: str = "1d", seed: int = 1) -> pd.DataFrame:
+    """Silver-shaped random-walk candles."""
+    rng = np.random.default_rng(seed)
+    close = 30_000 * np.exp(np.cumsum(rng.normal(0, 0.02, n_rows)))
+    open_ = np.concatenate([[close[0]], close[:-1]])
+    open_time = pd.date_range("2022-01-01", periods=n_rows, freq=STEP[interval], tz="UTC")
+    return pd.DataFrame(
+        {
+            "open_time": open_time,
+            "open": open_,
+            "high": np.maximum(open_, close) * 1.01,
+            "low": np.minimum(open_, close) * 0.99,
+            "close": close,
+            "volume": rng.uniform(100, 1000, n_rows),
+            "close_time": open_time + STEP[interval] - pd.Timedelta(milliseconds=1),
+            "was_filled": False,
+        }
+    )
+
+
+def make_forecaster(silver: pd.DataFrame, interval: str = "1d", horizon: int = 3,
+                    target: str = "log_return", n_timesteps: int = 20) -> Forecaster:
+    """An untrained but fixed tiny network: enough to test the forecast mechanics."""
+    import keras
+
+    keras.utils.set_random_seed(7)
+    gold = build_gold(silver, FEATURE_PARAMS, interval)
+    params = {**MODELLING, "layers": TINY_LAYERS, "horizon": horizon, "target": target,
+              "n_timesteps": n_timesteps}
+    table, spec = prepare_model_table(gold, params)
+    scaler = fit_scaler(table, spec)
+    model = build_model(n_timesteps, len(spec["scaler_columns"]), horizon, TINY_LAYERS, 1e-3)
+    return Forecaster(model=model, scaler=scaler, spec=spec, feature_params=FEATURE_PARAMS,
+                      interval=interval, radii={"80": [0.01 * (k + 1) for k in range(horizon)]})

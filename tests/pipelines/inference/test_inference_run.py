@@ -1,0 +1,162 @@
+"""After a real training run: `kedro run --pipeline inference`, the registered pyfunc and a
+real `mlflow models serve` process give one answer; bad input gets clear errors / HTTP 400."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import DAILY_CANDLES, FOUR_HOUR_CANDLES, needs_shared_data, run_kedro
+
+from cryptopythia.datasets import CandleCSVDataset
+from cryptopythia.pipelines.inference.pyfunc import payload_from_candles
+
+pytestmark = [pytest.mark.slow, needs_shared_data]
+
+FAST = {"modelling.epochs": 1, "modelling.verbose": 0}
+
+
+def train(project: Path, source: Path, rows: int, tmp_path: Path, **params) -> None:
+    dump = tmp_path / f"slice_{source.name}"
+    pd.read_csv(source, nrows=rows).to_csv(dump, index=False)
+    run_kedro(project, "training", env="offline",
+              params={"data_engineering.dump_path": str(dump), **FAST, **params})
+    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
+
+
+def load_silver(project: Path) -> pd.DataFrame:
+    return CandleCSVDataset(filepath=str(project / "data/02_intermediate/silver.csv"),
+                            datetime_columns=["open_time", "close_time"]).load()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def post(url: str, body: dict) -> tuple[int, dict]:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+@pytest.fixture
+def served_model(kedro_project: Path, tmp_path: Path):
+    """A trained project and `mlflow models serve` of its staging pyfunc on 127.0.0.1."""
+    train(kedro_project, DAILY_CANDLES, 900, tmp_path)
+    port = free_port()
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{kedro_project / 'mlflow.db'}",
+           "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    server = subprocess.Popen(
+        [str(bin_dir / "mlflow"), "models", "serve", "-m",
+         "models:/btc_candle_forecaster@staging", "--env-manager", "local",
+         "-h", "127.0.0.1", "-p", str(port)],
+        env=env, cwd=kedro_project, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.time() + 240
+        while time.time() < deadline:
+            if server.poll() is not None:
+                raise RuntimeError(f"mlflow models serve exited: {server.stderr.read().decode()[-2000:]}")
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise RuntimeError("mlflow models serve did not answer /ping within 240 s")
+        yield kedro_project, f"http://127.0.0.1:{port}/invocations"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_inference_pyfunc_and_http_agree(served_model):
+    project, url = served_model
+    silver = load_silver(project)
+    last = silver["open_time"].iloc[-1]
+    target = (last + pd.Timedelta(days=10)).strftime("%Y-%m-%d")
+    run_kedro(project, "inference", params={"inference.target_date": target})
+
+    table = pd.read_csv(project / "data/07_model_output/forecast.csv")
+    assert len(table) == 10
+    expected_times = [last + pd.Timedelta(days=k) for k in range(1, 11)]
+    assert list(pd.to_datetime(table["open_time"], utc=True)) == expected_times
+    assert set(table["model_alias"]) == {"staging"}
+    version = mlflow.MlflowClient().get_model_version_by_alias("btc_forecaster", "staging")
+    assert set(table["model_version"].astype(str)) == {str(version.version)}
+    assert (table["lower_95"] < table["forecast_close"]).all()
+    assert (project / "data/08_reporting/forecast.png").stat().st_size > 10_000
+
+    payload = payload_from_candles(silver)
+    pyfunc = mlflow.pyfunc.load_model("models:/btc_candle_forecaster@staging")
+    local = pyfunc.predict(payload, params={"target_date": target})
+    np.testing.assert_allclose(local["forecast_close"], table["forecast_close"], rtol=1e-6)
+    np.testing.assert_allclose(local["upper_80"], table["upper_80"], rtol=1e-6)
+
+    status, body = post(url, {"dataframe_split": payload.to_dict(orient="split", index=False),
+                              "params": {"target_date": target}})
+    assert status == 200, body
+    served = pd.DataFrame(body["predictions"])
+    np.testing.assert_allclose(served["forecast_close"], table["forecast_close"], rtol=1e-6)
+    assert list(pd.to_datetime(served["open_time"], utc=True)) == expected_times
+
+    # Malformed payloads: HTTP 400 with the reason, no stack trace.
+    short = payload.tail(20)
+    for body, reason in [
+        ({"dataframe_split": payload.drop(columns=["close"]).to_dict(orient="split", index=False)},
+         "close"),
+        ({"dataframe_split": short.to_dict(orient="split", index=False)}, "too few"),
+        ({"dataframe_split": payload.assign(open="abc").to_dict(orient="split", index=False)},
+         "open"),
+        ({"dataframe_split": payload.to_dict(orient="split", index=False),
+          "params": {"target_date": "someday"}}, "not a date"),
+    ]:
+        status, answer = post(url, body)
+        assert status == 400, (reason, status, answer)
+        assert reason in answer["message"]
+        assert "Traceback" not in json.dumps(answer)
+
+
+def test_inference_bad_input_is_a_clear_error(kedro_project, tmp_path):
+    with pytest.raises(ValueError, match=r"No 'btc_forecaster' with alias 'staging'.*training"):
+        run_kedro(kedro_project, "inference")  # nothing trained yet
+    train(kedro_project, DAILY_CANDLES, 700, tmp_path)
+    last = load_silver(kedro_project)["open_time"].iloc[-1]
+    for params, message in [
+        ({"inference.target_date": str(last.date())}, "not after the last candle"),
+        ({"inference.target_date": "2017-01-01"}, "not after the last candle"),
+        ({"inference.target_date": "31/31/2031"}, "is not a date"),
+        ({"inference.target_date": str((last + pd.Timedelta(days=400)).date())}, "max_horizon=365"),
+        ({"inference.model_alias": "production"}, r"alias 'production'.*aliases \['staging'\]"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            run_kedro(kedro_project, "inference", params=params)
+
+
+def test_four_hour_forecast_dates(kedro_project, tmp_path):
+    train(kedro_project, FOUR_HOUR_CANDLES, 900, tmp_path, **{"data_engineering.interval": "4h"})
+    last = load_silver(kedro_project)["open_time"].iloc[-1]
+    target = (last + pd.Timedelta(days=2)).isoformat()
+    run_kedro(kedro_project, "inference", params={"inference.target_date": target})
+    table = pd.read_csv(kedro_project / "data/07_model_output/forecast.csv")
+    assert list(pd.to_datetime(table["open_time"], utc=True)) == [
+        last + pd.Timedelta(hours=4 * k) for k in range(1, 13)
+    ]
