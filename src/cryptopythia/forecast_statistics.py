@@ -42,7 +42,10 @@ def conformal_log_radius(
     """
     if not 0 < coverage < 1:
         raise ValueError(f"Interval coverage must be in (0, 1), got {coverage}.")
-    scores = np.abs(np.log(np.asarray(actual, float) / np.asarray(forecast, float)))
+    actual, forecast = np.asarray(actual, float), np.asarray(forecast, float)
+    # A forecast <= 0 USD (a diverged diff model) is infinitely far from any price.
+    ratio = np.divide(actual, forecast, out=np.zeros_like(actual), where=forecast > 0)
+    scores = np.where(ratio > 0, np.abs(np.log(ratio, where=ratio > 0, out=np.ones_like(ratio))), np.inf)
     n = len(scores)
     rank = int(np.ceil((n + 1) * coverage))
     if rank > n:

@@ -88,3 +88,11 @@ def test_conformal_radius_is_the_finite_sample_quantile():
     assert conformal_log_radius(actual, forecast, 0.8) == pytest.approx(0.4)
     with pytest.raises(ValueError, match="cannot calibrate a 95% interval"):
         conformal_log_radius(actual, forecast, 0.95)
+
+
+def test_a_non_positive_forecast_counts_as_infinitely_wrong():
+    actual = np.full(9, 100.0)
+    forecast = np.array([100.0] * 7 + [-5.0, 0.0])
+    # 7 exact scores then two infinite ones: the 80% rank (8 of 9) is infinite.
+    assert conformal_log_radius(actual, forecast, 0.8) == np.inf
+    assert conformal_log_radius(actual, forecast, 0.7) == 0.0
