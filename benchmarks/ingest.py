@@ -73,7 +73,8 @@ def main() -> None:
 
         seconds, bronze = timed(full_fetch, args.repeats)
         results["full_fetch_candles"] = len(bronze)
-        results["full_fetch_requests"] = len(server.kline_requests)
+        results["full_fetch_requests"] = len(server.kline_requests)  # kline pages
+        results["full_fetch_time_requests"] = len(server.time_requests)
         results["full_fetch_seconds"] = seconds
 
         with tempfile.TemporaryDirectory() as folder:
@@ -83,11 +84,12 @@ def main() -> None:
             def refresh():
                 server.requests.clear()
                 dataset.save(update_bronze(dataset.load(), client, PARAMS))
-                return len(server.kline_requests)
+                return len(server.kline_requests), len(server.time_requests)
 
-            seconds, requests = timed(refresh, args.repeats)
+            seconds, (kline_requests, time_requests) = timed(refresh, args.repeats)
             results["refresh_nothing_new_seconds"] = seconds
-            results["refresh_nothing_new_requests"] = requests
+            results["refresh_nothing_new_requests"] = kline_requests  # kline pages
+            results["refresh_nothing_new_time_requests"] = time_requests
     finally:
         server.stop()
 
@@ -110,12 +112,14 @@ def main() -> None:
     print("|---|---|")
     print(
         f"| full fetch, {results['full_fetch_candles']:,} candles | "
-        f"{results['full_fetch_requests']} requests ({per_10k:.1f} per 10,000; floor 10), "
+        f"{results['full_fetch_requests']} kline requests ({per_10k:.1f} per 10,000; floor 10) "
+        f"+ {results['full_fetch_time_requests']} server time, "
         f"{results['full_fetch_seconds']:.2f} s |"
     )
     print(
         f"| refresh bronze, nothing new (load + update + atomic save) | "
-        f"{results['refresh_nothing_new_requests']} requests, "
+        f"{results['refresh_nothing_new_time_requests']} request (server time), "
+        f"{results['refresh_nothing_new_requests']} kline requests, "
         f"{results['refresh_nothing_new_seconds'] * 1000:.0f} ms |"
     )
     if "silver_4h_seconds" in results:

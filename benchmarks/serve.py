@@ -77,7 +77,7 @@ def main() -> None:
         os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{project / 'mlflow.db'}"
 
         # What a client sends: the latest candles, Binance kline columns.
-        raw = pd.read_csv(DAILY).tail(400)
+        raw = pd.read_csv(DAILY).tail(600)  # >= modelling.registry.min_candles (500)
         payload = json.dumps({
             "dataframe_split": raw[["open_time", "open", "high", "low", "close", "volume"]]
             .to_dict(orient="split", index=False),

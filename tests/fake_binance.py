@@ -3,6 +3,7 @@
 Used by tests and benchmarks so that the real python-binance client does real HTTP
 against 127.0.0.1: /api/v3/ping, /api/v3/time and /api/v3/klines (symbol, interval,
 startTime, endTime, limit with Binance's semantics: default 500, max 1000).
+``clock_offset_ms`` shifts the server's clock (/api/v3/time) from the local one.
 """
 
 from __future__ import annotations
@@ -73,20 +74,24 @@ def make_klines(
 class Fault:
     """What to do to one kline request instead of answering it."""
 
-    kind: str  # "status" | "timeout" | "malformed" | "empty" | "garbage_rows"
+    kind: str  # "status" | "timeout" | "malformed" | "empty" | "garbage_rows" | "null_field"
     status: int = 500
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    field: int = 0  # null_field: which kline field is sent as null ...
+    row: int = 0  # ... in which row of the page
 
 
 class FakeBinance:
-    """The server's state: klines per (symbol, interval), queued faults, a request log."""
+    """The server's state: klines per (symbol, interval), queued faults, a request log,
+    and ``clock_offset_ms`` (server time = local time + offset; negative: behind)."""
 
     def __init__(self, symbol: str = "BTCUSDT") -> None:
         self.symbol = symbol
         self.klines: dict[str, list[list[Any]]] = {}
         self.faults: deque[Fault] = deque()
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.clock_offset_ms = 0
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -99,6 +104,13 @@ class FakeBinance:
     @property
     def kline_requests(self) -> list[dict[str, str]]:
         return [params for path, params in self.requests if path.endswith("/klines")]
+
+    @property
+    def time_requests(self) -> list[dict[str, str]]:
+        return [params for path, params in self.requests if path.endswith("/time")]
+
+    def server_time_ms(self) -> int:
+        return int(time.time() * 1000) + self.clock_offset_ms
 
     def start(self) -> FakeBinance:
         self._thread.start()
@@ -144,7 +156,7 @@ class FakeBinance:
                 if url.path == "/api/v3/ping":
                     return self._send(200, "{}")
                 if url.path == "/api/v3/time":
-                    return self._send(200, json.dumps({"serverTime": int(time.time() * 1000)}))
+                    return self._send(200, json.dumps({"serverTime": fake.server_time_ms()}))
                 if url.path != "/api/v3/klines":
                     return self._send(404, json.dumps({"code": -1, "msg": "Not found"}))
                 fault = fake.faults.popleft() if fake.faults else None
@@ -167,6 +179,11 @@ class FakeBinance:
                     return self._send(200, json.dumps([["x", "y"]]))
                 if fault.kind == "empty":
                     return self._send(200, "[]")
+                if fault.kind == "null_field":
+                    status, body = fake._answer_klines(params)
+                    body = [list(row) for row in body]
+                    body[fault.row][fault.field] = None
+                    return self._send(status, json.dumps(body))
                 raise ValueError(fault.kind)
 
         return Handler

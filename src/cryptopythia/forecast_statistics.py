@@ -4,6 +4,33 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import stats
+from sklearn.metrics import (
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
+    r2_score,
+)
+
+
+def forecast_scores(
+    actual: np.ndarray, predicted: np.ndarray, last: np.ndarray, scale: float
+) -> dict[str, float]:
+    """USD accuracy of forecasts: MSE, RMSE, MAE, MAPE, R², directional accuracy (sign of
+    the move from ``last``, the close the forecast was made at) and MASE (MAE / ``scale``,
+    a naive forecast's in-sample MAE)."""
+    mse = mean_squared_error(actual, predicted)
+    mae = mean_absolute_error(actual, predicted)
+    return {
+        "mse": float(mse),
+        "rmse": float(np.sqrt(mse)),
+        "mae": float(mae),
+        "mape": float(mean_absolute_percentage_error(actual, predicted)),
+        "r2": float(r2_score(actual, predicted)),
+        "directional_accuracy": float(
+            np.mean(np.sign(predicted - last) == np.sign(actual - last))
+        ),
+        "mase": float(mae / scale),
+    }
 
 
 def diebold_mariano(

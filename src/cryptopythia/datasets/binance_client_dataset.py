@@ -45,7 +45,7 @@ class BinanceClientDataset(AbstractDataset[None, Client]):
 
     def load(self) -> Client:
         # ping=False: the constructor must not reach the network; the first real
-        # request is the first kline page, with retries around it.
+        # request is the fetch's server-time request, with retries around it.
         client = Client(
             self._api_key,
             self._api_secret,

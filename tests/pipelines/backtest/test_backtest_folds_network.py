@@ -9,10 +9,14 @@ import yaml
 from conftest import PROJECT_ROOT
 
 from cryptopythia.pipelines.backtest.nodes import backtest_network, prepare_backtest
+from cryptopythia.pipelines.feature_engineering.nodes import build_gold
 
 CONF = PROJECT_ROOT / "conf" / "base"
 MODELLING = yaml.safe_load((CONF / "parameters_modelling.yml").read_text())["modelling"]
 BACKTEST = yaml.safe_load((CONF / "parameters_backtest.yml").read_text())["backtest"]
+FEATURES = yaml.safe_load((CONF / "parameters_feature_engineering.yml").read_text())[
+    "feature_engineering"
+]
 TINY = {
     **MODELLING,
     "n_timesteps": 12,
@@ -20,36 +24,48 @@ TINY = {
     "batch_size": 32,
     "deterministic": True,
     "precision": "float32",
-    "features": ["log_return", "volume"],
+    "features": ["log_return", "rsi_14", "volume"],
     "layers": {**MODELLING["layers"], "conv_filters": [4], "conv_kernel_sizes": [3],
                "pool_sizes": [2], "lstm_units": [4], "dense_units": [4]},
 }
 
 
-def gold(n_rows: int, seed: int = 3) -> pd.DataFrame:
+def silver(n_rows: int, seed: int = 3) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     close = 100 * np.exp(np.cumsum(rng.normal(0, 0.02, n_rows)))
+    open_ = np.concatenate([[close[0]], close[:-1]])
+    open_time = pd.date_range("2020-01-01", periods=n_rows, freq="D", tz="UTC")
     return pd.DataFrame({
-        "open_time": pd.date_range("2020-01-01", periods=n_rows, freq="D", tz="UTC"),
-        "close": close,
+        "open_time": open_time, "open": open_, "high": np.maximum(open_, close) * 1.01,
+        "low": np.minimum(open_, close) * 0.99, "close": close,
         "volume": rng.uniform(1, 2, n_rows),
-        "log_return": np.concatenate([[0.0], np.diff(np.log(close))]),
+        "close_time": open_time + pd.Timedelta(days=1) - pd.Timedelta(milliseconds=1),
+        "was_filled": False,
     })
+
+
+def backtest_first_fold(candles: pd.DataFrame, settings: dict) -> tuple[pd.DataFrame, int]:
+    table, spec, folds = prepare_backtest(build_gold(candles, FEATURES, "1d"), TINY, settings)
+    first = folds.iloc[:1]
+    return backtest_network(table, spec, first, candles, TINY, FEATURES, settings), int(
+        first["origin"].iloc[0]
+    )
 
 
 @pytest.mark.slow
 def test_scrambling_rows_after_an_origin_leaves_its_forecast_unchanged():
     settings = {**BACKTEST, "n_folds": 2, "step": 10, "horizon": 3, "epochs": 2}
-    original = gold(220)
-    table, spec, folds = prepare_backtest(original, TINY, settings)
-    first = backtest_network(table, spec, folds.iloc[:1], TINY, settings)
+    candles = silver(300)
+    before, origin = backtest_first_fold(candles, settings)
+    assert len(before) == 3 and np.isfinite(before["forecast"]).all()
 
-    origin = int(folds["origin"].iloc[0])
-    scrambled = original.copy()
-    scrambled.loc[origin:, ["close", "volume", "log_return"]] *= 1.7
-    table_b, spec_b, folds_b = prepare_backtest(scrambled, TINY, settings)
-    again = backtest_network(table_b, spec_b, folds_b.iloc[:1], TINY, settings)
-    np.testing.assert_array_equal(first["forecast"], again["forecast"])
-    np.testing.assert_array_equal(first["upper_95"], again["upper_95"])
+    origin_time = build_gold(candles, FEATURES, "1d")["open_time"].iloc[origin]
+    scrambled = candles.copy()
+    later = scrambled["open_time"] >= origin_time
+    scrambled.loc[later, ["open", "high", "low", "close"]] *= 1.7
+    scrambled.loc[later, "volume"] *= 3.0
+    after, _ = backtest_first_fold(scrambled, settings)
+    np.testing.assert_array_equal(before["forecast"], after["forecast"])
+    np.testing.assert_array_equal(before["upper_95"], after["upper_95"])
     # ...while the actual values it is scored on did change.
-    assert not np.allclose(first["actual"], again["actual"])
+    assert not np.allclose(before["actual"], after["actual"])

@@ -32,7 +32,7 @@ def test_statistical_baseline_follows_a_trend_and_rejects_unknown_models():
     forecast = statistical(trend, 5, "AutoETS", 1)
     assert forecast.shape == (5,)
     assert np.all(np.diff(forecast) > 0) and forecast[0] > trend[-1] * 0.99
-    with pytest.raises(ValueError, match="not a statsforecast model"):
+    with pytest.raises(ValueError, match="is not one of AutoETS"):
         statistical(trend, 5, "Prophet", 1)
 
 

@@ -54,6 +54,16 @@ def test_backtest_reports_every_model_and_gates_the_champion(trained_project):
         assert 0 <= overall.loc["conv1d_lstm", coverage] <= 1
         assert overall[coverage].drop("conv1d_lstm").isna().all()
     forecasts = pd.read_csv(trained_project / "data/07_model_output/backtest_network_forecasts.csv")
+    # The table's numbers are those of the forecasts it summarises.
+    errors = forecasts["actual"] - forecasts["forecast"]
+    assert overall.loc["conv1d_lstm", "rmse"] == pytest.approx(np.sqrt(np.mean(errors**2)))
+    inside = forecasts["actual"].between(forecasts["lower_80"], forecasts["upper_80"])
+    assert overall.loc["conv1d_lstm", "coverage_80"] == pytest.approx(inside.mean())
+    baselines = pd.read_csv(trained_project / "data/07_model_output/backtest_baseline_forecasts.csv")
+    naive = baselines[baselines["model"] == "naive"]
+    assert (naive["forecast"] == naive["last_close"]).all()
+    ratio = overall.loc["conv1d_lstm", "rmse"] / overall.loc["naive", "rmse"]
+    assert overall.loc["conv1d_lstm", "rmse_ratio_to_naive"] == pytest.approx(ratio)
     assert (forecasts["lower_95"] <= forecasts["lower_80"]).all()
     assert (forecasts["lower_80"] <= forecasts["forecast"]).all()
     assert (forecasts["forecast"] <= forecasts["upper_80"]).all()

@@ -46,6 +46,7 @@ def test_full_fetch_pages_through_the_limit_and_drops_the_open_candle(fake_binan
     assert bronze["open_time"].is_monotonic_increasing and bronze["open_time"].is_unique
     assert list(bronze["close"][:3]) == [float(k[4]) for k in fake_binance.klines["1d"][:3]]
     assert len(fake_binance.kline_requests) == 3
+    assert len(fake_binance.time_requests) == 1  # Binance's clock decides what is closed
     assert all(r["limit"] == "1000" for r in fake_binance.kline_requests)
 
 
@@ -68,13 +69,40 @@ def test_incremental_fetch_asks_only_after_the_last_stored_candle(fake_binance):
     pd.testing.assert_frame_equal(bronze.iloc[:1500], stored)
 
 
-def test_rerun_with_nothing_new_changes_nothing_and_costs_no_request(fake_binance):
+def test_rerun_with_nothing_new_changes_nothing_and_costs_one_time_request(fake_binance):
     fake_binance.klines["1d"] = make_klines(1200, "1d")
     first = fetch(fake_binance)
-    requests_before = len(fake_binance.kline_requests)
+    assert len(fake_binance.requests) == 1 + 2  # the server time, two kline pages
+    fake_binance.requests.clear()
     second = fetch(fake_binance, bronze_previous=first)
     pd.testing.assert_frame_equal(first, second)
-    assert len(fake_binance.kline_requests) == requests_before
+    assert [path for path, _ in fake_binance.requests] == ["/api/v3/time"]
+
+
+def test_closed_means_closed_by_binances_clock_not_the_local_one(fake_binance):
+    day = 86_400_000
+    now = int(time.time() * 1000)
+    fake_binance.klines["1d"] = make_klines(100, "1d", now_ms=now)
+    # Binance's clock is 1 h before today's midnight UTC: by the local clock yesterday's
+    # candle has closed, by Binance's it is still open.
+    fake_binance.clock_offset_ms = -(now % day) - 3_600_000
+    yesterday = fake_binance.klines["1d"][-2]
+    assert yesterday[6] < now and yesterday[6] >= fake_binance.server_time_ms()
+    bronze = fetch(fake_binance)
+    assert len(bronze) == 99
+    assert yesterday[0] not in set(bronze["open_time"])
+    assert bronze["close_time"].max() < fake_binance.server_time_ms()
+    fake_binance.requests.clear()
+    assert len(fetch(fake_binance, bronze_previous=bronze)) == 99
+    assert fake_binance.kline_requests == []  # nothing can have closed since, by Binance
+
+
+def test_server_time_below_local_clock_keeps_the_page_count_at_the_floor(fake_binance):
+    fake_binance.klines["1h"] = make_klines(3000, "1h")
+    fake_binance.clock_offset_ms = -30 * 60_000
+    bronze = fetch(fake_binance, interval="1h", start_date="2010-01-01")
+    assert len(bronze) in (2999, 3000)  # the last may still be open by Binance's clock
+    assert len(fake_binance.kline_requests) == 3
 
 
 def test_retries_rate_limits_server_errors_and_timeouts_then_succeeds(fake_binance):
@@ -115,6 +143,42 @@ def test_malformed_payload_is_an_error_not_a_row(fake_binance, kind):
         fetch(fake_binance)
 
 
+@pytest.mark.parametrize(
+    "column, value, message",
+    [
+        (4, None, r"malformed payload.*kline 4 of the page .*null close"),
+        (6, None, r"malformed payload.*kline 4 of the page .*null close_time"),
+        (1, "-5.0", r"Not updating data/01_raw/bronze.csv.*prices > 0: 1 row"),
+    ],
+)
+def test_bad_rows_in_an_api_page_are_an_error_not_bronze(fake_binance, column, value, message):
+    fake_binance.klines["1d"] = make_klines(10, "1d")
+    fake_binance.klines["1d"][4][column] = value
+    with pytest.raises((BinanceFetchError, ValueError), match=message):
+        fetch(fake_binance)
+
+
+def test_null_open_time_from_the_api_is_a_malformed_payload(fake_binance):
+    fake_binance.klines["1d"] = make_klines(10, "1d")
+    fake_binance.faults.append(Fault("null_field", field=0, row=3))
+    with pytest.raises(BinanceFetchError, match=r"malformed payload.*kline 3 .*null open_time"):
+        fetch(fake_binance)
+
+
+def test_null_fields_in_klines_are_named_not_turned_into_nan():
+    klines = make_klines(5, "1d", with_open_candle=False)
+    klines[2][5] = None
+    with pytest.raises(ValueError, match=r"null field, first \(row 2\)"):
+        klines_to_bronze(klines)
+
+
+def test_invalid_rows_drop_keeps_raw_rows_in_bronze(fake_binance):
+    fake_binance.klines["1d"] = make_klines(10, "1d")
+    fake_binance.klines["1d"][4][4] = "-5.0"
+    bronze = fetch(fake_binance, invalid_rows="drop")
+    assert len(bronze) == 10 and bronze["close"].iloc[4] == -5.0
+
+
 def test_unknown_symbol_is_reported_by_name(fake_binance):
     fake_binance.klines["1d"] = make_klines(10, "1d")
     with pytest.raises(BinanceFetchError, match=r"ETHXYZ.*Invalid symbol"):
@@ -127,6 +191,8 @@ def test_unknown_symbol_is_reported_by_name(fake_binance):
         ({"interval": "7h"}, "Unknown candle interval '7h'"),
         ({"start_date": "2999-01-01"}, "in the future"),
         ({"start_date": "yesterday-ish"}, "is not a date"),
+        ({"start_date": ""}, r"start_date='' is not a date; use YYYY-MM-DD"),
+        ({"start_date": None}, r"start_date=None is not a date; use YYYY-MM-DD"),
         ({"symbol": "btc/usdt"}, "not a Binance symbol"),
         ({"fetch": {"max_tries": 0}}, "max_tries must be >= 1"),
     ],

@@ -85,3 +85,37 @@ def test_non_numeric_price_is_an_error(tmp_path, klines):
     path.write_text(text)
     with pytest.raises(ValueError, match="non-numeric"):
         read_kline_dump(path)
+
+
+def test_zip_without_a_csv_says_which_file_and_how_to_fix(tmp_path):
+    with zipfile.ZipFile(tmp_path / "BTCUSDT-1d-2024-01.zip", "w") as archive:
+        archive.writestr("notes.txt", "no klines here")
+    message = r"BTCUSDT-1d-2024-01.zip holds no .csv file \(it has: notes.txt\)"
+    with pytest.raises(ValueError, match=message):
+        read_kline_dump(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["ETHUSDT-1d-2024-01.csv", "BTCUSDT-4h-2024-01.csv", "BTCUSDT-4h-2024-01-31.zip"],
+)
+def test_binance_named_files_for_another_symbol_or_interval_are_an_error(tmp_path, klines, name):
+    path = tmp_path / name
+    if name.endswith(".zip"):
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr(name.replace(".zip", ".csv"), dump_text(klines))
+    else:
+        path.write_text(dump_text(klines))
+    symbol, interval = name.split("-")[:2]
+    with pytest.raises(
+        ValueError,
+        match=rf"holds {symbol} {interval} candles, but the run asks for "
+        r"data_engineering.symbol='BTCUSDT' and interval='1d'",
+    ):
+        read_kline_dump(tmp_path, "BTCUSDT", "1d")
+
+
+@pytest.mark.parametrize("name", ["btcusdt_1d.csv", "BTCUSDT-1d-2024-01.csv", "klines.csv"])
+def test_matching_or_unpatterned_file_names_are_accepted(tmp_path, klines, name):
+    (tmp_path / name).write_text(dump_text(klines))
+    assert len(read_kline_dump(tmp_path / name, "BTCUSDT", "1d")) == len(klines)

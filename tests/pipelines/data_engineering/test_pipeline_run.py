@@ -92,10 +92,12 @@ def test_live_runs_are_incremental_and_failures_leave_bronze_intact(kedro_projec
     first_bronze, first_silver = bronze_file.read_bytes(), silver_file.read_bytes()
     assert len(load_silver()) == 1500
     assert len(fake_binance.kline_requests) == 2
+    assert len(fake_binance.requests) == 3  # + Binance's server time
 
     run_kedro(kedro_project, "data_engineering", params=LIVE_PARAMS)
     assert bronze_file.read_bytes() == first_bronze
-    assert len(fake_binance.kline_requests) == 2  # the re-run asked nothing
+    assert len(fake_binance.kline_requests) == 2  # the re-run asked no kline...
+    assert len(fake_binance.requests) == 4  # ... only the server time
 
     # A day later there is one more closed candle, but the server keeps failing.
     bronze_file.write_bytes(first_bronze.rsplit(b"\n", 2)[0] + b"\n")  # drop the last candle
@@ -111,21 +113,153 @@ def test_live_runs_are_incremental_and_failures_leave_bronze_intact(kedro_projec
     assert bronze_file.read_bytes() == first_bronze
 
 
-@needs_shared_data
-def test_a_bad_dump_fails_the_run_and_keeps_the_stored_silver(kedro_project, tmp_path):
-    params = {"data_engineering.dump_path": str(DAILY_CANDLES)}
-    run_kedro(kedro_project, "data_engineering", env="offline", params=params)
-    silver_file = kedro_project / "data" / "02_intermediate" / "silver.csv"
-    good_silver = silver_file.read_bytes()
+DUMP_HEADER = "open_time,open,high,low,close,volume,close_time\n"
 
-    bad_dump = pd.read_csv(DAILY_CANDLES)
-    bad_dump.loc[100, "low"] = -1.0
-    bad_dump.to_csv(tmp_path / "bad.csv", index=False)
-    with pytest.raises(ValueError, match=r"prices > 0: 1 row\(s\), first at \['2017-11-25"):
-        run_kedro(
-            kedro_project,
-            "data_engineering",
-            env="offline",
-            params={"data_engineering.dump_path": str(tmp_path / "bad.csv")},
-        )
+
+def write_dump(path, klines) -> str:
+    """``klines`` as a 7-column dump CSV with a header, like ../shared/data."""
+    path.write_text(DUMP_HEADER + "".join(",".join(map(str, k[:7])) + "\n" for k in klines))
+    return str(path)
+
+
+def layer_files(project):
+    data = project / "data"
+    return data / "01_raw" / "bronze.csv", data / "02_intermediate" / "silver.csv"
+
+
+def run_offline(project, dump_path: str, **params) -> None:
+    """`kedro run --pipeline data_engineering --env offline` on ``dump_path``."""
+    params = {f"data_engineering.{key}": value for key, value in params.items()}
+    params["data_engineering.dump_path"] = dump_path
+    run_kedro(project, "data_engineering", env="offline", params=params)
+
+
+def negative_low(klines):
+    klines[350][3] = "-1.0"
+    return klines, r"prices > 0: 1 row\(s\)"
+
+
+def conflicting_twin(klines):
+    twin = list(klines[350])
+    twin[4] = str(float(twin[4]) * 1.001)
+    return klines + [twin], "2 rows sharing an open_time with different values"
+
+
+def conflict_with_stored(klines):
+    klines[100][5] = str(float(klines[100][5]) + 1)  # a stored candle's volume changed
+    return klines, "2 rows sharing an open_time with different values"
+
+
+@pytest.mark.parametrize("spoil", [negative_low, conflicting_twin, conflict_with_stored])
+def test_a_bad_dump_fails_the_run_and_leaves_bronze_and_silver_intact(
+    kedro_project, tmp_path, spoil
+):
+    klines = make_klines(400, "1d", with_open_candle=False)
+    good = write_dump(tmp_path / "good.csv", klines[:300])
+    run_offline(kedro_project, good)
+    bronze_file, silver_file = layer_files(kedro_project)
+    good_bronze, good_silver = bronze_file.read_bytes(), silver_file.read_bytes()
+
+    bad_klines, message = spoil([list(k) for k in klines])
+    bad = write_dump(tmp_path / "bad.csv", bad_klines)
+    with pytest.raises(ValueError, match=rf"Not updating data/01_raw/bronze.csv.*{message}"):
+        run_offline(kedro_project, bad)
+    assert bronze_file.read_bytes() == good_bronze
     assert silver_file.read_bytes() == good_silver
+
+
+def test_invalid_rows_drop_keeps_raw_rows_in_bronze_and_drops_them_in_silver(
+    kedro_project, tmp_path
+):
+    klines, _ = negative_low(make_klines(400, "1d", with_open_candle=False))
+    params = {
+        "data_engineering.dump_path": write_dump(tmp_path / "bad.csv", klines),
+        "data_engineering.invalid_rows": "drop",
+        "data_engineering.gap_policy": "keep",
+    }
+    run_kedro(kedro_project, "data_engineering", env="offline", params=params)
+    assert len(pd.read_csv(layer_files(kedro_project)[0])) == 400
+    assert len(load_silver()) == 399
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda server: server.klines["1d"][-2].__setitem__(4, "-5.0"),
+        lambda server: server.faults.append(Fault("null_field", field=4)),
+    ],
+    ids=["negative_close", "null_close"],
+)
+def test_a_bad_api_page_fails_the_run_and_leaves_bronze_intact(
+    kedro_project, fake_binance, spoil
+):
+    point_catalog_at(kedro_project, fake_binance)
+    fake_binance.klines["1d"] = make_klines(300, "1d")
+    bronze_file, silver_file = layer_files(kedro_project)
+    run_kedro(kedro_project, "data_engineering", params=LIVE_PARAMS)
+    bronze_file.write_bytes(bronze_file.read_bytes().rsplit(b"\n", 2)[0] + b"\n")
+    truncated, good_silver = bronze_file.read_bytes(), silver_file.read_bytes()
+    spoil(fake_binance)  # the one candle the next run asks for is bad
+    with pytest.raises((ValueError, BinanceFetchError), match=r"prices > 0|null close"):
+        run_kedro(kedro_project, "data_engineering", params=LIVE_PARAMS)
+    assert bronze_file.read_bytes() == truncated
+    assert silver_file.read_bytes() == good_silver
+
+
+def test_an_older_dump_merges_into_bronze_without_erasing_newer_candles(
+    kedro_project, fake_binance, tmp_path
+):
+    point_catalog_at(kedro_project, fake_binance)
+    fake_binance.klines["1d"] = make_klines(1500, "1d")
+    run_kedro(kedro_project, "data_engineering", params=LIVE_PARAMS)
+    bronze_file, _ = layer_files(kedro_project)
+    live = pd.read_csv(bronze_file)
+
+    older = write_dump(tmp_path / "btcusdt_1d.csv", fake_binance.klines["1d"][:1000])
+    run_offline(kedro_project, older)
+    merged = pd.read_csv(bronze_file)
+    pd.testing.assert_frame_equal(merged, live, check_dtype=False)  # the API's extra columns too
+    assert len(load_silver()) == 1500
+
+
+@pytest.mark.parametrize(
+    "interval, message",
+    [
+        ("1d", r"The kline dump .*4h.csv holds candles 14400 s apart, but .*interval='1d'"),
+        ("4h", r"The stored bronze table holds candles 86400 s apart, but .*interval='4h'"),
+    ],
+)
+def test_a_dump_of_another_interval_stops_instead_of_replacing_bronze(
+    kedro_project, tmp_path, interval, message
+):
+    daily = write_dump(tmp_path / "1d.csv", make_klines(100, "1d", with_open_candle=False))
+    run_offline(kedro_project, daily)
+    bronze_file, _ = layer_files(kedro_project)
+    stored = bronze_file.read_bytes()
+    four_hour = write_dump(tmp_path / "4h.csv", make_klines(100, "4h", with_open_candle=False))
+    params = {"data_engineering.dump_path": four_hour, "data_engineering.interval": interval}
+    with pytest.raises(ValueError, match=message):
+        run_kedro(kedro_project, "data_engineering", env="offline", params=params)
+    assert bronze_file.read_bytes() == stored
+
+
+def test_a_dump_starts_at_start_date(kedro_project, tmp_path):
+    klines = make_klines(100, "1d", with_open_candle=False)
+    start = pd.Timestamp(klines[40][0], unit="ms", tz="UTC")
+    params = {
+        "data_engineering.dump_path": write_dump(tmp_path / "btcusdt_1d.csv", klines),
+        "data_engineering.start_date": start.strftime("%Y-%m-%d"),
+    }
+    run_kedro(kedro_project, "data_engineering", env="offline", params=params)
+    bronze = pd.read_csv(layer_files(kedro_project)[0])
+    assert list(bronze["open_time"]) == [k[0] for k in klines[40:]]
+    assert load_silver()["open_time"].iloc[0] == start
+
+
+def test_a_dump_named_for_another_symbol_stops_the_run(kedro_project, tmp_path):
+    folder = tmp_path / "dump"
+    folder.mkdir()
+    write_dump(folder / "ETHUSDT-1d-2024-01.csv", make_klines(31, "1d", with_open_candle=False))
+    with pytest.raises(ValueError, match=r"holds ETHUSDT 1d candles.*symbol='BTCUSDT'"):
+        run_offline(kedro_project, str(folder))
+    assert not layer_files(kedro_project)[0].exists()

@@ -96,3 +96,22 @@ def test_invalid_rows_raise_naming_rule_and_row(bronze, column, value, rule):
 def test_missing_columns_are_named(bronze):
     with pytest.raises(ValueError, match="lacks the column.*close_time"):
         type_candles(bronze.drop(columns=["close_time"]))
+
+
+def test_same_candle_from_a_7_column_dump_and_the_api_is_a_duplicate_not_a_conflict(bronze):
+    dump_rows = bronze.iloc[10:20].copy()
+    dump_rows[["quote_asset_volume", "number_of_trades"]] = float("nan")
+    candles = type_candles(pd.concat([bronze, dump_rows], ignore_index=True))
+    assert len(candles) == 48 and candles["open_time"].is_unique
+
+
+def test_dropping_every_row_is_a_clear_error(bronze):
+    broken = bronze.assign(close=-1.0)
+    with pytest.raises(ValueError, match="All 48 candle.*invalid_rows=drop would leave nothing"):
+        validate_candles(type_candles(broken), "drop")
+
+
+def test_fill_gaps_on_an_empty_table_says_what_happened(bronze):
+    empty = type_candles(bronze).iloc[0:0]
+    with pytest.raises(ValueError, match="No candle left to build silver from"):
+        fill_gaps(empty, "4h", "ffill")

@@ -111,6 +111,11 @@ def test_inference_pyfunc_and_http_agree(served_model):
     np.testing.assert_allclose(local["forecast_close"], table["forecast_close"], rtol=1e-6)
     np.testing.assert_allclose(local["upper_80"], table["upper_80"], rtol=1e-6)
 
+    # The fewest candles a client may send (modelling.registry.min_candles) give the
+    # full-history answer: the indicators' averages have converged by then.
+    shortest = pyfunc.predict(payload.tail(500), params={"target_date": target})
+    np.testing.assert_allclose(shortest["forecast_close"], table["forecast_close"], rtol=1e-6)
+
     status, body = post(url, {"dataframe_split": payload.to_dict(orient="split", index=False),
                               "params": {"target_date": target}})
     assert status == 200, body
@@ -153,6 +158,19 @@ def test_inference_bad_input_is_a_clear_error(kedro_project, tmp_path):
 
 def test_four_hour_forecast_dates(kedro_project, tmp_path):
     train(kedro_project, FOUR_HOUR_CANDLES, 900, tmp_path, **{"data_engineering.interval": "4h"})
+    # A 4h model does not forecast from daily candles.
+    daily = tmp_path / "daily.csv"
+    pd.read_csv(DAILY_CANDLES, nrows=300).to_csv(daily, index=False)
+    bronze = kedro_project / "data/01_raw/bronze.csv"
+    bronze.unlink()  # one interval per bronze file
+    run_kedro(kedro_project, "data_engineering", env="offline",
+              params={"data_engineering.dump_path": str(daily)})
+    with pytest.raises(ValueError, match="silver holds 1d candles but .* trained on 4h"):
+        run_kedro(kedro_project, "inference")
+    bronze.unlink()
+    run_kedro(kedro_project, "data_engineering", env="offline",
+              params={"data_engineering.dump_path": str(tmp_path / f"slice_{FOUR_HOUR_CANDLES.name}"),
+                      "data_engineering.interval": "4h"})
     last = load_silver(kedro_project)["open_time"].iloc[-1]
     target = (last + pd.Timedelta(days=2)).isoformat()
     run_kedro(kedro_project, "inference", params={"inference.target_date": target})

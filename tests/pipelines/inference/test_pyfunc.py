@@ -23,7 +23,8 @@ def served(tmp_path_factory):
     silver = make_silver(260)
     forecaster = make_forecaster(silver)
     with mlflow.start_run():
-        info = log_candle_forecaster(forecaster, "btc_candle_forecaster", silver, max_horizon=40)
+        info = log_candle_forecaster(forecaster, "btc_candle_forecaster", silver, max_horizon=40,
+                                     min_candles=150)
     yield silver, forecaster, mlflow.pyfunc.load_model(info.model_uri)
     mlflow.set_tracking_uri(previous)
 
@@ -51,6 +52,7 @@ def bad_payloads(silver):
     good = payload_from_candles(silver)
     yield "missing", good.drop(columns=["volume"]), r"missing inputs \[.volume.\]"
     yield "too few", good.tail(10), "too few"
+    yield "below min_candles", good.tail(149), "send at least 150"
     negative = good.copy()
     negative.loc[negative.index[-1], "low"] = -1.0
     yield "negative", negative, r"prices > 0"
@@ -59,7 +61,9 @@ def bad_payloads(silver):
     yield "gap", gappy, None
 
 
-@pytest.mark.parametrize("case", ["missing", "too few", "negative", "unsorted", "gap"])
+@pytest.mark.parametrize(
+    "case", ["missing", "too few", "below min_candles", "negative", "unsorted", "gap"]
+)
 def test_payload_validation(served, case):
     silver, _, model = served
     _, payload, message = next(p for p in bad_payloads(silver) if p[0] == case)

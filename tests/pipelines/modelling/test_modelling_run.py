@@ -212,3 +212,16 @@ def test_an_unreachable_tracking_server_is_a_clear_error(kedro_project):
         run_pipeline(kedro_project, "modelling", params=FAST_PARAMS)
     assert not (kedro_project / "data/06_models/btc_scaler.pkl").exists()
     assert not (kedro_project / "mlflow.db").exists()
+
+
+def test_the_same_seed_trains_the_same_model(kedro_project):
+    write_gold(kedro_project, 600)
+    params = {**FAST_PARAMS, "modelling.deterministic": True, "modelling.precision": "float32",
+              "modelling.registry.register": False}
+    report = kedro_project / "data/08_reporting/metrics.json"
+    run_pipeline(kedro_project, "modelling", params=params)
+    first = json.loads(report.read_text())["test"]
+    run_pipeline(kedro_project, "modelling", params=params)
+    assert json.loads(report.read_text())["test"] == first
+    run_pipeline(kedro_project, "modelling", params={**params, "modelling.seed": 7})
+    assert json.loads(report.read_text())["test"]["rmse"] != first["rmse"]

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+STATISTICAL_MODELS = ("AutoETS", "AutoTheta", "AutoARIMA", "AutoCES")
+
 
 def naive(history: np.ndarray, horizon: int) -> np.ndarray:
     """Persistence: every future close equals the last one."""
@@ -34,10 +36,10 @@ def statistical(history: np.ndarray, horizon: int, model: str, season_length: in
     """A statsforecast model (AutoETS, AutoARIMA, AutoTheta) fitted on the log closes."""
     from statsforecast import models
 
-    if not hasattr(models, model):
+    if model not in STATISTICAL_MODELS:
         raise ValueError(
-            f"backtest.baselines.statistical.model={model!r} is not a statsforecast model; "
-            "use AutoETS (fast), AutoTheta or AutoARIMA."
+            f"backtest.baselines.statistical_model={model!r} is not one of "
+            f"{', '.join(STATISTICAL_MODELS)} (statsforecast); AutoETS is the fastest."
         )
     fitted = getattr(models, model)(season_length=season_length)
     return np.exp(fitted.forecast(y=np.log(history.astype("float64")), h=horizon)["mean"])
@@ -51,5 +53,6 @@ def baseline_forecasters(params: dict[str, Any], season_length: int) -> dict[str
     forecasters[f"moving_average_{window}"] = lambda h, n: moving_average(h, n, window)
     model = params.get("statistical_model")
     if model:
-        forecasters[model] = lambda h, n: statistical(h, n, model, 1)
+        period = int(params.get("statistical_season_length", 1))
+        forecasters[model] = lambda h, n: statistical(h, n, model, period)
     return forecasters

@@ -6,27 +6,39 @@ import logging
 from typing import Any
 
 import pandas as pd
-from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from ..modelling.registry import _version_of, champion_decision
+from ..modelling.registry import _version_of, champion_decision, move_alias
 from .nodes import NETWORK
 
 logger = logging.getLogger(__name__)
 
-# Parameters that make the backtested network the same recipe as the registered one.
-_RECIPE_KEYS = ("target", "n_timesteps", "features", "scaler")
+# Modelling parameters that do not change the recipe a backtest replays.
+_NOT_RECIPE = ("modelling.run_name", "modelling.verbose", "modelling.registry.")
+
+
+def _flatten(params: dict[str, Any], prefix: str) -> dict[str, str]:
+    """``{"a": {"b": 1}}`` -> ``{"<prefix>.a.b": "1"}``, as kedro-mlflow logs params."""
+    flat: dict[str, str] = {}
+    for key, value in params.items():
+        name = f"{prefix}.{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, name))
+        else:
+            flat[name] = str(value)
+    return flat
 
 
 def _recipe_mismatch(client: MlflowClient, version: Any, modelling: dict[str, Any]) -> list[str]:
+    """The modelling parameters whose value differs from the run that trained ``version``."""
     if not version.run_id:
         return []
     logged = client.get_run(version.run_id).data.params
-    return [
-        key
-        for key in _RECIPE_KEYS
-        if f"modelling.{key}" in logged and logged[f"modelling.{key}"] != str(modelling.get(key))
-    ]
+    return sorted(
+        key.removeprefix("modelling.")
+        for key, value in _flatten(modelling, "modelling").items()
+        if key in logged and not key.startswith(_NOT_RECIPE) and logged[key] != value
+    )
 
 
 def gate_champion(
@@ -74,17 +86,11 @@ def gate_champion(
     client.set_model_version_tag(model_name, staging.version, "backtest_rmse_ratio_to_naive",
                                  f"{ratio:.6f}")
     if promote:
-        # The network, its scaler and the served pyfunc move together.
+        # The network, its scaler and the served pyfunc move together, or none does.
         partners = {registry["scaler_name"]: staging.tags.get("scaler_version"),
                     registry["serving_model_name"]: staging.tags.get("serving_version")}
-        client.set_registered_model_alias(model_name, champion_alias, staging.version)
-        try:
-            for name, version in partners.items():
-                if version:
-                    client.set_registered_model_alias(name, champion_alias, version)
-        except MlflowException:
-            client.delete_registered_model_alias(model_name, champion_alias)
-            raise
+        move_alias(client, {model_name: str(staging.version),
+                            **{n: v for n, v in partners.items() if v}}, champion_alias)
     logger.info("Gate for %s v%s: %s.", model_name, staging.version, reason)
     return {
         "model": model_name,

@@ -10,21 +10,18 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from ..inference.forecasting import Forecaster, forecast
 from ..modelling.nodes import (
-    _scores,
     calibrate_intervals,
     fit_scaler,
-    inverse_target,
-    last_windows,
     prepare_model_table,
     scale_table,
-    target_to_close,
     train_model,
     window_dataset,
 )
 from .baselines import baseline_forecasters
 from .folds import Fold, make_folds
-from ...forecast_statistics import diebold_mariano
+from ...forecast_statistics import diebold_mariano, forecast_scores
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -33,9 +30,6 @@ if TYPE_CHECKING:  # pragma: no cover
 logger = logging.getLogger(__name__)
 
 NETWORK = "conv1d_lstm"
-# Validation windows each fold keeps at least: early stopping and the conformal
-# quantile (a 95% interval needs >= 19 residuals).
-MIN_CALIBRATION_WINDOWS = 20
 # Candles per day, for the seasonal naive's period (a week of days, a day of hours).
 _SEASON_BY_UNIT = {"d": 7, "w": 52}
 
@@ -52,8 +46,8 @@ def season_length(interval: str, configured: int | None) -> int:
 
 
 def fold_model_params(modelling: dict[str, Any], backtest: dict[str, Any]) -> dict[str, Any]:
-    """The modelling parameters with the backtest's horizon and training budget."""
-    overrides = {"horizon": int(backtest["horizon"]), "verbose": 0}
+    """The registered recipe (modelling parameters), silent, with an optional epoch budget."""
+    overrides: dict[str, Any] = {"verbose": 0}
     if backtest.get("epochs"):
         overrides["epochs"] = int(backtest["epochs"])
     return {**modelling, **overrides}
@@ -62,17 +56,17 @@ def fold_model_params(modelling: dict[str, Any], backtest: dict[str, Any]) -> di
 def prepare_backtest(
     gold: pd.DataFrame, modelling: dict[str, Any], backtest: dict[str, Any]
 ) -> tuple[pd.DataFrame, dict[str, Any], pd.DataFrame]:
-    """The model table and spec at the backtest horizon, and the folds (one row each)."""
+    """The model table and window spec of the modelling recipe, and the folds."""
     table, spec = prepare_model_table(gold, fold_model_params(modelling, backtest))
-    horizon = spec["horizon"]
     # A fold's training rows hold an inner train part of >= 1 window and a validation
-    # part of >= MIN_CALIBRATION_WINDOWS windows.
-    min_rows = 2 * (spec["n_timesteps"] + horizon) + MIN_CALIBRATION_WINDOWS
+    # part of >= min_calibration_windows windows.
+    window = spec["n_timesteps"] + spec["horizon"]
+    min_rows = 2 * window + int(backtest["min_calibration_windows"])
     folds = make_folds(
         n_rows=len(table),
         n_folds=int(backtest["n_folds"]),
         step=int(backtest["step"]),
-        horizon=horizon,
+        horizon=int(backtest["horizon"]),
         window=backtest["window"],
         window_size=backtest.get("window_size"),
         min_train_rows=min_rows,
@@ -91,7 +85,7 @@ def prepare_backtest(
     )
     logger.info(
         "Backtest: %d folds of %d steps, origins %s -> %s, %s window.",
-        len(folds), horizon, fold_table["first_forecast"].iloc[0],
+        len(folds), backtest["horizon"], fold_table["first_forecast"].iloc[0],
         fold_table["first_forecast"].iloc[-1], backtest["window"],
     )
     return table, spec, fold_table
@@ -102,14 +96,6 @@ def _folds(fold_table: pd.DataFrame) -> list[Fold]:
         Fold(int(r.fold), int(r.train_start), int(r.origin), int(r.test_end - r.origin))
         for r in fold_table.itertuples()
     ]
-
-
-def _forecast_paths(
-    model: keras.Model, scaler: Any, windows: np.ndarray, last_close: np.ndarray, spec: dict
-) -> np.ndarray:
-    """USD close paths (N, horizon) for scaled windows (N, n_timesteps, n_features)."""
-    raw = model.predict(np.ascontiguousarray(windows), verbose=0, batch_size=256)
-    return target_to_close(inverse_target(scaler, raw), last_close, spec["target"])
 
 
 def _long_rows(
@@ -132,7 +118,7 @@ def _long_rows(
 
 def _continue_training(
     model: keras.Model, train: pd.DataFrame, validation: pd.DataFrame, scaler: Any,
-    spec: dict[str, Any], params: dict[str, Any], epochs: int,
+    spec: dict[str, Any], params: dict[str, Any], backtest: dict[str, Any],
 ) -> keras.Model:
     """Fine-tune an already trained network on a fold's rows (early stopping kept)."""
     import keras
@@ -142,9 +128,10 @@ def _continue_training(
         window_dataset(scale_table(scaler, train, spec), n, h, batch, shuffle=True,
                        seed=params["seed"]),
         validation_data=window_dataset(scale_table(scaler, validation, spec), n, h, batch),
-        epochs=epochs,
-        callbacks=[keras.callbacks.EarlyStopping(monitor="val_loss", patience=2,
-                                                 restore_best_weights=True)],
+        epochs=int(backtest["finetune_epochs"]),
+        callbacks=[keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=int(backtest["finetune_patience"]),
+            restore_best_weights=True)],
         verbose=0,
     )
     return model
@@ -154,11 +141,14 @@ def backtest_network(  # noqa: PLR0913
     table: pd.DataFrame,
     spec: dict[str, Any],
     fold_table: pd.DataFrame,
+    silver: pd.DataFrame,
     modelling: dict[str, Any],
+    feature_params: dict[str, Any],
     backtest: dict[str, Any],
 ) -> pd.DataFrame:
-    """Train the network on each fold's past only and forecast the fold's horizon, with
-    split-conformal intervals calibrated on the fold's own validation windows."""
+    """Train the modelling recipe on each fold's past only and forecast the fold's steps
+    the way inference does (``forecasting.forecast``: direct up to the network's
+    horizon, recursive beyond), with intervals calibrated on the fold's validation rows."""
     params = fold_model_params(modelling, backtest)
     n, h = spec["n_timesteps"], spec["horizon"]
     frames, model, scaler = [], None, None
@@ -166,26 +156,30 @@ def backtest_network(  # noqa: PLR0913
         history = table.iloc[fold.train_start : fold.origin].reset_index(drop=True)
         n_validation = max(
             round(len(history) * backtest["validation_fraction"]),
-            n + h - 1 + MIN_CALIBRATION_WINDOWS,
+            n + h - 1 + int(backtest["min_calibration_windows"]),
         )
         train, validation = history.iloc[:-n_validation], history.iloc[-n_validation:]
         if model is None or backtest["retrain"] == "full":
             scaler = fit_scaler(train, spec)
             model, _ = train_model(train, validation, scaler, spec, params)
         else:
-            model = _continue_training(model, train, validation, scaler, spec, params,
-                                       int(backtest["finetune_epochs"]))
-        # The window that ends on the row before the origin forecasts the fold.
-        recent = table.iloc[fold.origin - n : fold.origin]
-        window = last_windows(scale_table(scaler, recent, spec), n)[-1:]
-        forecast = _forecast_paths(model, scaler, window, recent["close_usd"].to_numpy()[-1:],
-                                   spec)[0]
-        frame = _long_rows(fold, NETWORK, table, forecast)
-        # Intervals calibrated on the fold's own validation windows, as training does.
-        radii = calibrate_intervals(model, scaler, validation, spec, backtest["coverage"])
-        for label, step_radii in radii.items():
-            frame[f"lower_{label}"] = frame["forecast"] * np.exp(-np.array(step_radii))
-            frame[f"upper_{label}"] = frame["forecast"] * np.exp(np.array(step_radii))
+            model = _continue_training(model, train, validation, scaler, spec, params, backtest)
+        forecaster = Forecaster(
+            model=model, scaler=scaler, spec=spec, feature_params=feature_params,
+            interval=spec["interval"],
+            radii=calibrate_intervals(model, scaler, validation, spec, backtest["coverage"]),
+        )
+        origin_time = table["open_time"].iloc[fold.origin]
+        result = forecast(silver[silver["open_time"] < origin_time], forecaster, fold.horizon)
+        expected_times = table["open_time"].iloc[fold.origin : fold.test_end].to_numpy()
+        if not np.array_equal(result["open_time"].to_numpy(), expected_times):
+            raise ValueError(
+                "silver and gold disagree on the candles after the origin "
+                f"{origin_time}: run feature_engineering on the current silver first."
+            )
+        frame = _long_rows(fold, NETWORK, table, result["forecast_close"].to_numpy())
+        for column in [c for c in result.columns if c.startswith(("lower_", "upper_"))]:
+            frame[column] = result[column].to_numpy()
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
 
@@ -230,7 +224,7 @@ def score_backtest(
     for scope, keys in groupings.items():
         for key, group in forecasts.groupby(["model", *keys], sort=False):
             model, *values = key if isinstance(key, tuple) else (key,)
-            scores = _scores(
+            scores = forecast_scores(
                 group["actual"].to_numpy(),
                 group["forecast"].to_numpy(),
                 group["last_close"].to_numpy(),

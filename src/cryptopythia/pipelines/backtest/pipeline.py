@@ -25,8 +25,8 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             node(
                 backtest_network,
-                inputs=["backtest_model_table", "backtest_spec", "backtest_folds",
-                        "params:modelling", "params:backtest"],
+                inputs=["backtest_model_table", "backtest_spec", "backtest_folds", "silver",
+                        "params:modelling", "params:feature_engineering", "params:backtest"],
                 outputs="backtest_network_forecasts",
                 name="backtest_network",
             ),

@@ -13,7 +13,7 @@ from binance.client import Client
 from binance.exceptions import BinanceAPIException, BinanceRequestException
 from tqdm.auto import tqdm
 
-from .klines import interval_milliseconds
+from .klines import KLINE_COLUMNS, interval_milliseconds
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +116,23 @@ def call_with_retries(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def server_time_ms(client: Client, policy: RetryPolicy) -> int:
+    """Binance's clock in ms (one request): what "closed" and "now" mean for klines."""
+    what = "the server time (/api/v3/time)"
+    answer = call_with_retries(client.get_server_time, policy, what)
+    server_time = answer.get("serverTime") if isinstance(answer, dict) else None
+    if isinstance(server_time, bool) or not isinstance(server_time, int) or server_time <= 0:
+        raise BinanceFetchError(
+            f"Binance sent a malformed payload for {what}: expected "
+            f"{{'serverTime': <ms>}}, got {str(answer)[:200]!r}."
+        )
+    return server_time
+
+
+def _is_null(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value)  # None or NaN
+
+
 def _check_page(page: Any, what: str) -> list[list[Any]]:
     if not isinstance(page, list) or not all(
         isinstance(row, list) and len(row) >= 11 for row in page
@@ -124,6 +141,14 @@ def _check_page(page: Any, what: str) -> list[list[Any]]:
             f"Binance sent a malformed payload for {what}: expected a list of klines "
             f"(lists of 11-12 fields), got {str(page)[:200]!r}."
         )
+    for index, row in enumerate(page):
+        nulls = [KLINE_COLUMNS[i] for i, value in enumerate(row[:11]) if _is_null(value)]
+        if nulls:
+            raise BinanceFetchError(
+                f"Binance sent a malformed payload for {what}: kline {index} of the page "
+                f"(open_time {row[0]}) has a null {', '.join(nulls)}: {str(row)[:200]}. "
+                "Nothing was stored; run again later."
+            )
     return page
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import zipfile
 from pathlib import Path
 
@@ -16,6 +17,11 @@ logger = logging.getLogger(__name__)
 # Open times above this are microseconds (Binance's spot dumps since 2025), below it
 # milliseconds: 1e14 ms is the year 5138, 1e14 us is 1973.
 _MICROSECOND_THRESHOLD = 10**14
+# Binance's dump file names: BTCUSDT-1d-2024-01.csv(.zip), BTCUSDT-4h-2024-01-31.zip.
+_BINANCE_DUMP_NAME = re.compile(
+    r"(?P<symbol>[A-Z0-9]+)-(?P<interval>\d+[smhdwM])-\d{4}-\d{2}(?:-\d{2})?\.(?:csv|zip)",
+    re.IGNORECASE,
+)
 
 
 def _read_kline_csv(text: str, source: str) -> pd.DataFrame:
@@ -58,8 +64,49 @@ def _dump_files(path: Path) -> list[Path]:
     return files
 
 
-def read_kline_dump(dump_path: str | Path) -> pd.DataFrame:
-    """Every kline in a dump file or folder, ms timestamps, in Binance's column order."""
+def check_dump_name(name: str, symbol: str | None, interval: str | None) -> None:
+    """Raise if ``name`` is a Binance dump name for another symbol or interval."""
+    match = _BINANCE_DUMP_NAME.fullmatch(Path(name).name)
+    if match is None:
+        return  # not Binance's naming (e.g. btcusdt_1d.csv): nothing to check
+    found_symbol, found_interval = match["symbol"].upper(), match["interval"]
+    if (symbol is not None and found_symbol != symbol) or (
+        interval is not None and found_interval != interval
+    ):
+        raise ValueError(
+            f"Kline dump {name} holds {found_symbol} {found_interval} candles, but the run "
+            f"asks for data_engineering.symbol={symbol!r} and interval={interval!r}. Point "
+            "data_engineering.dump_path at the matching files, or set symbol/interval to "
+            f"{found_symbol!r}/{found_interval!r}."
+        )
+
+
+def _read_zip(file: Path, symbol: str | None, interval: str | None) -> list[pd.DataFrame]:
+    with zipfile.ZipFile(file) as archive:
+        members = sorted(n for n in archive.namelist() if n.lower().endswith(".csv"))
+        if not members:
+            raise ValueError(
+                f"Kline dump {file} holds no .csv file (it has: "
+                f"{', '.join(archive.namelist()[:5]) or 'nothing'}). Use Binance's kline "
+                "zips (one BTCUSDT-1d-YYYY-MM.csv inside) or remove it from "
+                "data_engineering.dump_path."
+            )
+        tables = []
+        for member in members:
+            check_dump_name(member, symbol, interval)
+            text = archive.read(member).decode("utf-8")
+            tables.append(_read_kline_csv(text, f"{file.name}:{member}"))
+    return tables
+
+
+def read_kline_dump(
+    dump_path: str | Path, symbol: str | None = None, interval: str | None = None
+) -> pd.DataFrame:
+    """Every kline in a dump file or folder, ms timestamps, in Binance's column order.
+
+    Files named like Binance's (``<SYMBOL>-<interval>-YYYY-MM...``) must match ``symbol``
+    and ``interval`` when given.
+    """
     path = Path(dump_path)
     if not path.exists():
         raise FileNotFoundError(
@@ -69,11 +116,9 @@ def read_kline_dump(dump_path: str | Path) -> pd.DataFrame:
         )
     tables = []
     for file in _dump_files(path):
+        check_dump_name(file.name, symbol, interval)
         if file.suffix.lower() == ".zip":
-            with zipfile.ZipFile(file) as archive:
-                for member in sorted(n for n in archive.namelist() if n.endswith(".csv")):
-                    text = archive.read(member).decode("utf-8")
-                    tables.append(_read_kline_csv(text, f"{file.name}:{member}"))
+            tables.extend(_read_zip(file, symbol, interval))
         else:
             tables.append(_read_kline_csv(file.read_text(encoding="utf-8"), file.name))
     klines = pd.concat(tables, ignore_index=True)

@@ -10,6 +10,7 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from ..modelling.nodes import infer_interval
 from .forecasting import Forecaster, forecast, steps_until
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -81,6 +82,14 @@ def forecast_to_target(
 ) -> pd.DataFrame:
     """The close of every candle from the next one up to ``target_date`` (or the next
     ``default_steps``), with its intervals and the model version that made it."""
+    candles_interval = infer_interval(silver["open_time"])
+    if candles_interval != forecaster.interval:
+        raise ValueError(
+            f"silver holds {candles_interval} candles but {info['model_name']} "
+            f"v{info['model_version']} was trained on {forecaster.interval} candles: run "
+            "inference in the model's environment (e.g. --env intraday for 4h) or train a "
+            f"model on {candles_interval} candles first."
+        )
     if inference.get("target_date"):
         steps = steps_until(silver["open_time"].iloc[-1], inference["target_date"],
                             forecaster.interval)

@@ -68,7 +68,9 @@ class CandleForecasterModel(mlflow.pyfunc.PythonModel):
     def load_context(self, context: Any) -> None:
         self.forecaster = forecaster_from_artifacts(context.artifacts)
         with open(context.artifacts["config"]) as file:
-            self.max_horizon = int(json.load(file).get("max_horizon", 365))
+            config = json.load(file)
+        self.max_horizon = int(config.get("max_horizon", 365))
+        self.min_candles = max(int(config.get("min_candles", 0)), self.forecaster.min_candles)
 
     def predict(
         self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
@@ -78,6 +80,12 @@ class CandleForecasterModel(mlflow.pyfunc.PythonModel):
             if not isinstance(model_input, pd.DataFrame):
                 model_input = pd.DataFrame(model_input)
             candles = candles_from_payload(model_input, self.forecaster.interval)
+            if len(candles) < self.min_candles:
+                raise ValueError(
+                    f"{len(candles)} candles are too few: send at least {self.min_candles} "
+                    "(the latest ones), so that the indicators' averages have converged "
+                    "and the forecast equals the one made from the full history."
+                )
             target_date = params.get("target_date") or None
             if target_date:
                 steps = steps_until(candles["open_time"].iloc[-1], target_date,
@@ -108,7 +116,11 @@ def payload_from_candles(candles: pd.DataFrame) -> pd.DataFrame:
 
 
 def log_candle_forecaster(
-    forecaster: Forecaster, name: str, example_candles: pd.DataFrame, max_horizon: int
+    forecaster: Forecaster,
+    name: str,
+    example_candles: pd.DataFrame,
+    max_horizon: int,
+    min_candles: int,
 ) -> Any:
     """Log the pyfunc (network, scaler, configuration and this package's code) to the
     active run, with a signature taking candles and the ``steps``/``target_date`` params."""
@@ -135,10 +147,13 @@ def log_candle_forecaster(
             "interval": forecaster.interval,
             "radii": forecaster.radii,
             "max_horizon": int(max_horizon),
+            "min_candles": int(min_candles),
         }
         with open(artifacts["config"], "w") as file:
             json.dump(config, file, indent=2, default=str)
-        example = payload_from_candles(example_candles.iloc[-forecaster.min_candles:])
+        example = payload_from_candles(
+            example_candles.iloc[-max(forecaster.min_candles, int(min_candles)):]
+        )
         output = forecast(candles_from_payload(example, forecaster.interval), forecaster, 1)
         output["open_time"] = output["open_time"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
         signature = infer_signature(example, output, params={"steps": 1, "target_date": ""})

@@ -19,15 +19,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import clone
-from sklearn.metrics import (
-    mean_absolute_error,
-    mean_absolute_percentage_error,
-    mean_squared_error,
-    r2_score,
-)
 from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 
-from ...forecast_statistics import conformal_log_radius
+from ...forecast_statistics import conformal_log_radius, forecast_scores
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -158,8 +152,11 @@ def target_to_close(
 # ------------------------------------------------------------------ table and split
 
 
-def select_features(gold: pd.DataFrame, features: str | list[str]) -> list[str]:
-    """The input columns: ``"all"`` numeric columns but timestamps, or an explicit list."""
+def select_features(
+    gold: pd.DataFrame, features: str | list[str], exclude: list[str] | None = None
+) -> list[str]:
+    """The input columns: ``"all"`` numeric columns but timestamps and ``exclude``, or an
+    explicit list."""
     if isinstance(features, str):
         if features != "all":
             raise ValueError(
@@ -169,6 +166,7 @@ def select_features(gold: pd.DataFrame, features: str | list[str]) -> list[str]:
             column
             for column in gold.columns
             if column not in TIMESTAMP_COLUMNS
+            and column not in (exclude or [])
             and pd.api.types.is_numeric_dtype(gold[column])
         ]
     missing = [column for column in features if column not in gold.columns]
@@ -203,7 +201,7 @@ def prepare_model_table(
             "gold is empty or has no 'close' column: run the feature_engineering "
             "pipeline first (kedro run --pipeline training)."
         )
-    features = select_features(gold, params["features"])
+    features = select_features(gold, params["features"], params.get("exclude_features"))
     kind = params["target"]
     target = make_target(gold["close"], kind)
     columns = [*features, target.name]
@@ -601,22 +599,6 @@ def calibrate_intervals(
     return radii
 
 
-def _scores(actual: np.ndarray, predicted: np.ndarray, last: np.ndarray, scale: float) -> dict[str, float]:
-    mse = mean_squared_error(actual, predicted)
-    mae = mean_absolute_error(actual, predicted)
-    return {
-        "mse": float(mse),
-        "rmse": float(np.sqrt(mse)),
-        "mae": float(mae),
-        "mape": float(mean_absolute_percentage_error(actual, predicted)),
-        "r2": float(r2_score(actual, predicted)),
-        "directional_accuracy": float(
-            np.mean(np.sign(predicted - last) == np.sign(actual - last))
-        ),
-        "mase": float(mae / scale),
-    }
-
-
 def evaluate_forecasts(
     predictions: pd.DataFrame, train: pd.DataFrame, horizon: int
 ) -> dict[str, Any]:
@@ -630,8 +612,8 @@ def evaluate_forecasts(
     last = predictions["last_close"].to_numpy()
     train_close = train["close_usd"].to_numpy()
     scale = float(np.mean(np.abs(train_close[horizon:] - train_close[:-horizon])))
-    model = _scores(actual, predictions["predicted_close"].to_numpy(), last, scale)
-    naive = _scores(actual, predictions["naive_close"].to_numpy(), last, scale)
+    model = forecast_scores(actual, predictions["predicted_close"].to_numpy(), last, scale)
+    naive = forecast_scores(actual, predictions["naive_close"].to_numpy(), last, scale)
     metrics: dict[str, Any] = {f"{k}": v for k, v in model.items()}
     metrics.update({f"naive_{k}": v for k, v in naive.items()})
     metrics["rmse_ratio_to_naive"] = model["rmse"] / naive["rmse"]

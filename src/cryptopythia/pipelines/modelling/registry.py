@@ -146,7 +146,8 @@ def register_models(  # noqa: PLR0913
                             interval=spec["interval"], radii=radii)
     with _quiet_logging():
         infos["serving"] = log_candle_forecaster(
-            forecaster, names["serving"], gold, int(registry["max_horizon"])
+            forecaster, names["serving"], gold, int(registry["max_horizon"]),
+            int(registry["min_candles"]),
         )
     versions = _register_pair(
         client, infos, names, _version_tags(report, spec, metric, value, run_name), aliases,
@@ -286,6 +287,24 @@ def _quiet_logging() -> Iterator[None]:
     finally:
         model_logger.setLevel(level)
         keras.utils.enable_interactive_logging()
+
+
+def move_alias(client: MlflowClient, versions: dict[str, str], alias: str) -> None:
+    """Point ``alias`` of each registered model at its version, all or none: on a failure
+    the aliases already moved are put back where they were."""
+    previous: dict[str, str | None] = {}
+    try:
+        for name, version in versions.items():
+            current = _version_of(client, name, alias)
+            client.set_registered_model_alias(name, alias, version)
+            previous[name] = str(current.version) if current else None
+    except Exception:
+        for name, version in previous.items():
+            if version is None:
+                client.delete_registered_model_alias(name, alias)
+            else:
+                client.set_registered_model_alias(name, alias, version)
+        raise
 
 
 def _exists(client: MlflowClient, name: str) -> bool:
