@@ -85,6 +85,13 @@ def test_backtest_reports_every_model_and_gates_the_champion(trained_project):
     assert "backtest.conv1d_lstm.rmse_ratio_to_naive" in run.data.metrics
     assert "backtest.dm_p_value" in run.data.metrics
 
+    # A ratio the network meets, but a significance it cannot show on 15 forecasts.
+    run_kedro(trained_project, "backtest",
+              params={**BACKTEST, "backtest.gate.max_ratio_to_naive": 100.0,
+                      "backtest.gate.max_dm_p_value": 1e-9})
+    gate = json.loads((trained_project / "data/08_reporting/gate.json").read_text())
+    assert gate["promoted"] is False and "Diebold-Mariano" in gate["reason"]
+
     # A relaxed gate promotes the staging model and its scaler.
     run_kedro(trained_project, "backtest",
               params={**BACKTEST, "backtest.gate.max_ratio_to_naive": 100.0})

@@ -41,8 +41,9 @@ def _recipe_mismatch(client: MlflowClient, version: Any, modelling: dict[str, An
     )
 
 
-def gate_champion(
+def gate_champion(  # noqa: PLR0913
     scores: pd.DataFrame,
+    comparison: dict[str, Any],
     gate: dict[str, Any],
     registry: dict[str, Any],
     modelling: dict[str, Any],
@@ -69,11 +70,20 @@ def gate_champion(
             f"modelling parameters ({', '.join(mismatch)}) than this backtest used; run "
             "training and backtest with the same parameters."
         )
+    dm = comparison["overall"]
+    max_p = gate.get("max_dm_p_value")
     if ratio > limit:
         promote = False
         reason = (
             f"backtest RMSE {ratio:.4f} x naive > backtest.gate.max_ratio_to_naive {limit}: "
             "not promoted"
+        )
+    elif max_p is not None and not (dm["statistic"] < 0 and dm["p_value"] <= float(max_p)):
+        promote = False
+        reason = (
+            f"backtest RMSE {ratio:.4f} x naive, but the Diebold-Mariano test does not show "
+            f"it better than naive (statistic {dm['statistic']:.3f}, p {dm['p_value']:.3f} > "
+            f"backtest.gate.max_dm_p_value {max_p}): not promoted"
         )
     else:
         metric = registry.get("champion_metric", "rmse")

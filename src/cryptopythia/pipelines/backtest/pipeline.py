@@ -60,7 +60,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                  name="plot_backtest"),
             node(
                 gate_champion,
-                inputs=["backtest_table", "params:backtest.gate", "params:modelling.registry",
+                inputs=["backtest_table", "backtest_comparison", "params:backtest.gate",
+                        "params:modelling.registry",
                         "params:modelling"],
                 outputs="gate_decision",
                 name="gate_champion",

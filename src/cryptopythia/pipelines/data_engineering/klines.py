@@ -69,3 +69,18 @@ def interval_milliseconds(interval: str) -> int | None:
     """The interval's length in ms, or None for calendar months."""
     length = INTERVALS[check_interval(interval)]
     return None if length is None else int(length / pd.Timedelta(milliseconds=1))
+
+
+def interval_of(open_time: pd.Series) -> str:
+    """The Binance interval of a table's candles, from the median step of its open times."""
+    if len(open_time) < 2:
+        raise ValueError("At least two candles are needed to tell their interval.")
+    step = pd.Series(open_time).diff().dropna().median()
+    for name, length in INTERVALS.items():
+        if length is not None and step == length:
+            return name
+    if pd.Timedelta(days=28) <= step <= pd.Timedelta(days=31):
+        return "1M"
+    raise ValueError(
+        f"Candles {step} apart match no Binance interval ({', '.join(INTERVALS)})."
+    )

@@ -179,15 +179,10 @@ def select_features(
 
 
 def infer_interval(open_time: pd.Series) -> str:
-    """The candle interval of a table (``1d``, ``4h``, ``15m``...) from its timestamps."""
-    if len(open_time) < 2:
-        return "unknown"
-    step = pd.Series(open_time).diff().dropna().median()
-    minutes = int(step.total_seconds() // 60)
-    for unit, size in (("w", 7 * 24 * 60), ("d", 24 * 60), ("h", 60), ("m", 1)):
-        if minutes % size == 0:
-            return f"{minutes // size}{unit}"
-    return f"{minutes}m"
+    """The Binance interval of a table (``1d``, ``4h``, ``1M``...) from its timestamps."""
+    from ..data_engineering.klines import interval_of
+
+    return interval_of(open_time)
 
 
 def prepare_model_table(
