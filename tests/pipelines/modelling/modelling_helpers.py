@@ -49,7 +49,8 @@ def write_gold(project: Path, n_rows: int | None = None) -> pd.DataFrame:
 # --params of a tiny, quick modelling run.
 # champion_requires_backtest off: these tests exercise the test-RMSE rule of training alone.
 FAST_PARAMS = {"modelling.epochs": 2, "modelling.verbose": 0,
-               "modelling.registry.champion_requires_backtest": False}
+               "modelling.registry.champion_requires_backtest": False,
+               "modelling.registry.champion_metric": "rmse"}
 
 
 def run_pipeline(

@@ -86,7 +86,7 @@ def gate_champion(  # noqa: PLR0913
             f"backtest.gate.max_dm_p_value {max_p}): not promoted"
         )
     else:
-        metric = registry.get("champion_metric", "rmse")
+        metric = registry["champion_metric"]
         value = float(staging.tags.get(f"test_{metric}", "nan"))
         promote, test_reason = champion_decision(
             client, model_name, champion_alias, metric, value

@@ -125,7 +125,7 @@ def register_models(  # noqa: PLR0913
     client = MlflowClient()
     names = {"model": registry["model_name"], "scaler": registry["scaler_name"],
              "serving": registry["serving_model_name"]}
-    metric = registry.get("champion_metric", "rmse")
+    metric = registry["champion_metric"]
     value = float(report["test"][metric])
     champion_alias = registry.get("champion_alias", "champion")
     promote, reason = champion_decision(client, names["model"], champion_alias, metric, value)
