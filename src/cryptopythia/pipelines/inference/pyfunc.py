@@ -132,6 +132,8 @@ def log_candle_forecaster(
 
     import cryptopythia
 
+    from ..modelling.registry import pinned
+
     with tempfile.TemporaryDirectory() as folder:
         artifacts = {
             "network": os.path.join(folder, "network.keras"),
@@ -163,18 +165,8 @@ def log_candle_forecaster(
             artifacts=artifacts,
             signature=signature,
             code_paths=[str(Path(cryptopythia.__file__).parent)],
-            pip_requirements=_requirements(),
+            pip_requirements=pinned(
+                "mlflow", "tensorflow-cpu", "keras", "scikit-learn", "scipy", "pandas", "numpy",
+                "numba", "python-binance", "kedro", "kedro-datasets", "kedro-mlflow",
+            ),
         )
-
-
-def _requirements() -> list[str]:
-    import importlib.metadata
-
-    pins = []
-    for name in ("mlflow", "tensorflow-cpu", "keras", "scikit-learn", "pandas", "numpy",
-                 "numba", "python-binance", "kedro", "kedro-datasets", "kedro-mlflow"):
-        try:
-            pins.append(f"{name}=={importlib.metadata.version(name)}")
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return pins

@@ -43,7 +43,7 @@ def name_run(params: dict[str, Any]) -> str:
     return name
 
 
-def _pinned(*distributions: str) -> list[str]:
+def pinned(*distributions: str) -> list[str]:
     """``name==version`` for the installed distributions among ``distributions``."""
     pins = []
     for name in distributions:
@@ -258,7 +258,7 @@ def _log_models(
             input_example=window,
             metadata=metadata,
             # Explicit requirements: skips MLflow's slow inference in a subprocess.
-            pip_requirements=_pinned("keras", "tensorflow-cpu", "tensorflow"),
+            pip_requirements=pinned("keras", "tensorflow-cpu", "tensorflow"),
         )
         # A scaler has no predict(): no pyfunc flavor, so MLflow's serving check of the
         # input example can only warn; load it with mlflow.sklearn.load_model.
@@ -268,7 +268,7 @@ def _log_models(
             signature=infer_signature(scaler_example, scaler.transform(scaler_example)),
             input_example=scaler_example,
             metadata=metadata,
-            pip_requirements=_pinned("scikit-learn", "skops"),
+            pip_requirements=pinned("scikit-learn", "skops"),
         )
     return {"model": model_info, "scaler": scaler_info}
 
