@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from candles import generated_silver
 from conftest import PROJECT_ROOT
 
 from cryptopythia.pipelines.backtest.nodes import backtest_network, prepare_backtest
@@ -30,20 +31,6 @@ TINY = {
 }
 
 
-def silver(n_rows: int, seed: int = 3) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.02, n_rows)))
-    open_ = np.concatenate([[close[0]], close[:-1]])
-    open_time = pd.date_range("2020-01-01", periods=n_rows, freq="D", tz="UTC")
-    return pd.DataFrame({
-        "open_time": open_time, "open": open_, "high": np.maximum(open_, close) * 1.01,
-        "low": np.minimum(open_, close) * 0.99, "close": close,
-        "volume": rng.uniform(1, 2, n_rows),
-        "close_time": open_time + pd.Timedelta(days=1) - pd.Timedelta(milliseconds=1),
-        "was_filled": False,
-    })
-
-
 def backtest_first_fold(candles: pd.DataFrame, settings: dict) -> tuple[pd.DataFrame, int]:
     table, spec, folds = prepare_backtest(build_gold(candles, FEATURES, "1d"), TINY, settings)
     first = folds.iloc[:1]
@@ -55,7 +42,7 @@ def backtest_first_fold(candles: pd.DataFrame, settings: dict) -> tuple[pd.DataF
 @pytest.mark.slow
 def test_scrambling_rows_after_an_origin_leaves_its_forecast_unchanged():
     settings = {**BACKTEST, "n_folds": 2, "step": 10, "horizon": 3, "epochs": 2}
-    candles = silver(300)
+    candles = generated_silver(300, seed=3)
     before, origin = backtest_first_fold(candles, settings)
     assert len(before) == 3 and np.isfinite(before["forecast"]).all()
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
+from candles import generated_silver  # noqa: F401  (re-exported for the FE tests)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
@@ -39,28 +40,6 @@ def silver_from_klines(klines: pd.DataFrame, interval: str) -> pd.DataFrame:
     return filled.reset_index()[
         ["open_time", "open", "high", "low", "close", "volume", "close_time", "was_filled"]
     ]
-
-
-def generated_silver(rows: int, interval: str = "1d", seed: int = 0) -> pd.DataFrame:
-    """A random-walk candle table of ``rows`` candles of ``interval`` from 2020-01-01 UTC."""
-    rng = np.random.default_rng(seed)
-    step = pd.Timedelta(interval.replace("m", "min"))
-    close = 20_000 * np.exp(np.cumsum(rng.normal(0, 0.01, rows)))
-    open_ = np.concatenate(([close[0]], close[:-1]))
-    spread = close * rng.uniform(0.001, 0.02, rows)
-    open_time = pd.date_range("2020-01-01", periods=rows, freq=step, tz="UTC")
-    return pd.DataFrame(
-        {
-            "open_time": open_time,
-            "open": open_,
-            "high": np.maximum(open_, close) + spread,
-            "low": np.minimum(open_, close) - spread,
-            "close": close,
-            "volume": rng.uniform(10, 1_000, rows),
-            "close_time": open_time + step - pd.Timedelta(milliseconds=1),
-            "was_filled": False,
-        }
-    )
 
 
 def base_params() -> dict[str, Any]:

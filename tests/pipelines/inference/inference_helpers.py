@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import yaml
+from candles import generated_silver
 from conftest import PROJECT_ROOT
 
 from cryptopythia.pipelines.feature_engineering.nodes import build_gold
@@ -29,22 +30,7 @@ STEP = {"1d": pd.Timedelta(days=1), "4h": pd.Timedelta(hours=4)}
 
 def make_silver(n_rows: int, interval: str = "1d", seed: int = 1) -> pd.DataFrame:
     """Silver-shaped random-walk candles."""
-    rng = np.random.default_rng(seed)
-    close = 30_000 * np.exp(np.cumsum(rng.normal(0, 0.02, n_rows)))
-    open_ = np.concatenate([[close[0]], close[:-1]])
-    open_time = pd.date_range("2022-01-01", periods=n_rows, freq=STEP[interval], tz="UTC")
-    return pd.DataFrame(
-        {
-            "open_time": open_time,
-            "open": open_,
-            "high": np.maximum(open_, close) * 1.01,
-            "low": np.minimum(open_, close) * 0.99,
-            "close": close,
-            "volume": rng.uniform(100, 1000, n_rows),
-            "close_time": open_time + STEP[interval] - pd.Timedelta(milliseconds=1),
-            "was_filled": False,
-        }
-    )
+    return generated_silver(n_rows, interval, seed)
 
 
 def make_forecaster(silver: pd.DataFrame, interval: str = "1d", horizon: int = 3,
