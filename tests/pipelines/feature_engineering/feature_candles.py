@@ -11,7 +11,6 @@ import functools
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import yaml
 from candles import generated_silver  # noqa: F401  (re-exported for the FE tests)
