@@ -378,6 +378,100 @@ def _ewm_step(
     return weighted, old_wt
 
 
+@njit(inline="always")
+def _plain(alpha: float) -> bool:
+    """Whether ``_ewm_step`` with ``alpha``, while no NaN has come, is ``weighted = (1 - alpha) * weighted + alpha * cur``.
+
+    After a non-NaN value its weight is 1, ``old_wt = 1.0 * (1 - alpha)``, and it divides
+    by ``old_wt + alpha`` unless that is exactly 1 (true for the usual 2 / (n + 1), 1 / n).
+    """
+    return (1.0 - alpha) + alpha == 1.0
+
+
+@njit(inline="always")
+def _block_sum(values: np.ndarray, lo: int, n: int) -> float:
+    """numpy's sum of a contiguous float64 run of ``n <= 128`` values: 8 accumulators, then a tree."""
+    if n < 8:
+        total = -0.0
+        for i in range(lo, lo + n):
+            total += values[i]
+        return total
+    r0, r1, r2, r3 = values[lo], values[lo + 1], values[lo + 2], values[lo + 3]
+    r4, r5, r6, r7 = values[lo + 4], values[lo + 5], values[lo + 6], values[lo + 7]
+    last = lo + n - n % 8
+    for i in range(lo + 8, last, 8):
+        r0 += values[i]
+        r1 += values[i + 1]
+        r2 += values[i + 2]
+        r3 += values[i + 3]
+        r4 += values[i + 4]
+        r5 += values[i + 5]
+        r6 += values[i + 6]
+        r7 += values[i + 7]
+    total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    for i in range(last, lo + n):
+        total += values[i]
+    return total
+
+
+@njit(**_JIT)
+def _pairwise_sum(values: np.ndarray, lo: int, n: int) -> float:
+    """``values[lo:lo + n].sum()`` exactly as numpy adds a contiguous float64 run.
+
+    numpy halves runs longer than 128 values (halves cut at multiples of 8) and adds the
+    halves' sums; this walks the same tree with an explicit stack (numba's disk cache
+    does not take recursive functions).
+    """
+    if n <= 128:
+        return _block_sum(values, lo, n)
+    frame_lo, frame_n = np.empty(64, np.int64), np.empty(64, np.int64)
+    frame_left, frame_stage = np.empty(64), np.zeros(64, np.int64)
+    top = 0
+    frame_lo[0], frame_n[0] = lo, n
+    while True:
+        half = frame_n[top] // 2
+        half -= half % 8
+        if frame_stage[top] == 0:  # the left half, then the right one
+            child_lo, child_n = frame_lo[top], half
+        else:
+            child_lo, child_n = frame_lo[top] + half, frame_n[top] - half
+        if child_n > 128:
+            top += 1
+            frame_lo[top], frame_n[top], frame_stage[top] = child_lo, child_n, 0
+            continue
+        value = _block_sum(values, child_lo, child_n)
+        while True:  # hand the sum up: store a left half's, add a right half's to its left
+            if frame_stage[top] == 0:
+                frame_left[top], frame_stage[top] = value, 1
+                break
+            value = frame_left[top] + value
+            if top == 0:
+                return value
+            top -= 1
+
+
+@njit(inline="always")
+def _mean_of(values: np.ndarray, lo: int, n: int) -> float:
+    """``values[lo:lo + n].mean()``, bit for bit."""
+    return _pairwise_sum(values, lo, n) / n
+
+
+@njit(inline="always")
+def _fmax(a: float, b: float) -> float:
+    """``np.fmax(a, b)``: the larger, NaN ignored."""
+    return b if (a < b or a != a) else a
+
+
+@njit(**_JIT)
+def _seeded_ewm(values: np.ndarray, alpha: float, seed_window: int, seed_end: int, out: np.ndarray) -> None:
+    """``_ewm`` seeded with the mean of the ``seed_window`` values ending at ``seed_end`` (all NaN if too short)."""
+    if seed_end >= len(values):
+        out[:] = np.nan
+        return
+    seed = _mean_of(values, seed_end - seed_window + 1, seed_window)
+    _ewm(values, alpha, seed, seed_end, out)
+
+
 @njit(**_JIT)
 def _ewm(values: np.ndarray, alpha: float, seed: float, start: int, out: np.ndarray) -> None:
     """``out[start:]``: the EMA of ``values[start + 1:]`` starting from ``seed``; NaN before."""
@@ -405,31 +499,6 @@ def _rsi(close: np.ndarray, window: int, gain: float, loss: float, out: np.ndarr
 
 
 @njit(**_JIT)
-def _macd_line(
-    close: np.ndarray, fast: float, slow: float, seeds: tuple[float, float], start: int, out: np.ndarray
-) -> None:
-    """``out``: EMA(``fast`` alpha) - EMA(``slow`` alpha), both seeded at ``start``, in one pass."""
-    out[:start] = np.nan
-    fast_ema, slow_ema = seeds
-    fast_wt = slow_wt = 1.0
-    out[start] = fast_ema - slow_ema
-    for i in range(start + 1, len(close)):
-        fast_ema, fast_wt = _ewm_step(fast_ema, fast_wt, close[i], fast)
-        slow_ema, slow_wt = _ewm_step(slow_ema, slow_wt, close[i], slow)
-        out[i] = fast_ema - slow_ema
-
-
-@njit(**_JIT)
-def _ewm_and_gap(
-    values: np.ndarray, alpha: float, seed: float, start: int, ema: np.ndarray, gap: np.ndarray
-) -> None:
-    """``_ewm`` into ``ema`` and ``values - ema`` into ``gap`` (MACD's signal and histogram)."""
-    _ewm(values, alpha, seed, start, ema)
-    for i in range(len(values)):
-        gap[i] = values[i] - ema[i]
-
-
-@njit(**_JIT)
 def _atr(
     high: np.ndarray, low: np.ndarray, close: np.ndarray, window: int, seed: float, out: np.ndarray
 ) -> None:
@@ -445,42 +514,98 @@ def _atr(
         out[i] = atr
 
 
-@njit(**_JIT)
-def _rolling_moments(values: np.ndarray, window: int, mean: np.ndarray, std: np.ndarray) -> int:
+@njit(inline="always")
+def _window_sums(values: np.ndarray, window: int, mean: np.ndarray, std: np.ndarray) -> int:
     """Mean (and population std if ``std`` is not empty) of each trailing window; returns the flat windows' count.
 
     The rows are cut in blocks of ``window``; the window ending at t spans the end of the
     previous block and the start of t's block. Both partial sums (<= ``window`` terms, no
     running sum over the history) are of ``x - c``, c = the first value of t's block (a
     value of the window): sum((x - m)^2) = sum((x - c)^2) - sum(x - c)^2 / window then
-    loses at most ~``window`` ulps, and a flat window gives 0 exactly.
+    loses at most ~``window`` ulps, and a flat window gives 0 exactly. The next block's
+    tail sums (``tails[1 - p]``) are built in the loop that adds up this block's heads:
+    two independent chains of additions run side by side.
     """
     n, squares, scale = len(values), len(std) > 0, 1.0 / window
-    mean[: window - 1] = np.nan
+    mean[: min(window - 1, n)] = np.nan
     if squares:
-        std[: window - 1] = np.nan
-    tail1, tail2 = np.zeros(window + 1), np.zeros(window + 1)  # sums from offset j to block end
-    flat = 0
+        std[: min(window - 1, n)] = np.nan
+    tails = np.zeros((2, 2, window + 1))  # [block parity][sum of d, of d^2][offset j to block end]
+    flat, p = 0, 0
     for start in range(0, n, window):
-        c = values[start]
-        if start > 0:
-            for j in range(window - 1, -1, -1):
-                d = values[start - window + j] - c
-                tail1[j] = tail1[j + 1] + d
-                tail2[j] = tail2[j + 1] + d * d
+        c, q = values[start], 1 - p
         head1 = head2 = 0.0
-        for t in range(start, min(start + window, n)):
-            d = values[t] - c
-            head1 += d
-            head2 += d * d
-            if t >= window - 1:
-                j = t - start + 1  # the window's first row is at offset j of the previous block
-                s1 = head1 + tail1[j]
+        if start > 0 and start + window < n:  # a whole block with a next one: no branches
+            c_next = values[start + window]
+            next1 = next2 = 0.0
+            for k in range(window):
+                t = start + k
+                d = values[t] - c
+                head1 += d
+                head2 += d * d
+                s1 = head1 + tails[p, 0, k + 1]  # the window's first row is at offset k + 1
                 mean[t] = c + s1 * scale
                 if squares:
-                    s2 = head2 + tail2[j]
-                    std[t] = np.sqrt(max((s2 - s1 * s1 * scale) * scale, 0.0))
-                    flat += std[t] == 0
+                    s2 = head2 + tails[p, 1, k + 1]
+                    value = np.sqrt(max((s2 - s1 * s1 * scale) * scale, 0.0))
+                    std[t] = value
+                    flat += value == 0
+                e = values[t + window - 1 - 2 * k] - c_next  # offset window - 1 - k, backwards
+                next1 += e
+                next2 += e * e
+                tails[q, 0, window - 1 - k] = next1
+                tails[q, 1, window - 1 - k] = next2
+        else:  # the first and the last block
+            for t in range(start, min(start + window, n)):
+                d = values[t] - c
+                head1 += d
+                head2 += d * d
+                if t >= window - 1:
+                    j = t - start + 1
+                    s1 = head1 + tails[p, 0, j]
+                    mean[t] = c + s1 * scale
+                    if squares:
+                        s2 = head2 + tails[p, 1, j]
+                        value = np.sqrt(max((s2 - s1 * s1 * scale) * scale, 0.0))
+                        std[t] = value
+                        flat += value == 0
+            if start + window < n:
+                c_next = values[start + window]
+                next1 = next2 = 0.0
+                for j in range(window - 1, -1, -1):
+                    e = values[start + j] - c_next
+                    next1 += e
+                    next2 += e * e
+                    tails[q, 0, j] = next1
+                    tails[q, 1, j] = next2
+        p = q
+    return flat
+
+
+@njit(inline="always")
+def _fix_flat(values: np.ndarray, window: int, mean: np.ndarray, std: np.ndarray) -> None:
+    """Give each flat window (std 0: its last value repeated) numpy's two-pass mean and std of it, bit for bit.
+
+    ``np.mean``/``np.std`` of ``window`` copies of x: pairwise sums divided by ``window``,
+    the std of the squared deviations from that mean (its rounding, ~1e-12 of x).
+    """
+    copies = np.empty(window)
+    for t in range(window - 1, len(std)):
+        if std[t] == 0:
+            copies[:] = values[t]
+            m = _pairwise_sum(copies, 0, window) / window
+            d = values[t] - m
+            copies[:] = d * d
+            mean[t] = m
+            std[t] = np.sqrt(_pairwise_sum(copies, 0, window) / window)
+
+
+@njit(**_JIT)
+def _rolling_moments(values: np.ndarray, window: int, mean: np.ndarray, std: np.ndarray) -> int:
+    """Mean (and population std if ``std`` is not empty) of each trailing window, flat ones fixed (``_fix_flat``); returns their count."""
+    flat = _window_sums(values, window, mean, std)
+    if flat:
+        _fix_flat(values, window, mean, std)
     return flat
 
 
@@ -530,16 +655,115 @@ def _stochastic_fast_k(
 
 
 @njit(**_JIT)
-def _bands(
-    close: np.ndarray, middle: np.ndarray, std: np.ndarray, num_std: float, out: np.ndarray
+def _macd(
+    close: np.ndarray, fast: int, slow: int, signal: int,
+    line: np.ndarray, signal_line: np.ndarray, histogram: np.ndarray,
 ) -> None:
-    """Bollinger upper, lower, %B (0.5 when flat) and bandwidth into the rows of ``out``."""
-    for t in range(len(close)):
-        upper, lower = middle[t] + num_std * std[t], middle[t] - num_std * std[t]
-        width = upper - lower
-        out[0, t], out[1, t] = upper, lower
-        out[2, t] = 0.5 if width == 0 else (close[t] - lower) / width
-        out[3, t] = width / middle[t]
+    """MACD line, signal and histogram in one pass, seeds included (the rows' numpy means, bit for bit)."""
+    n = len(close)
+    start = slow - 1  # the line's first row; the signal's is ``start + signal - 1``
+    line[: min(start, n)] = np.nan
+    signal_line[: min(start + signal - 1, n)] = np.nan
+    histogram[: min(start + signal - 1, n)] = np.nan
+    if start >= n:
+        return
+    fast_alpha, slow_alpha, signal_alpha = 2 / (fast + 1), 2 / (slow + 1), 2 / (signal + 1)
+    fast_ema, slow_ema = _mean_of(close, slow - fast, fast), _mean_of(close, 0, slow)
+    fast_wt = slow_wt = signal_wt = 1.0
+    line[start] = fast_ema - slow_ema
+    seed_row = start + signal - 1
+    for i in range(start + 1, min(seed_row + 1, n)):  # the line alone until the signal's seed
+        fast_ema, fast_wt = _ewm_step(fast_ema, fast_wt, close[i], fast_alpha)
+        slow_ema, slow_wt = _ewm_step(slow_ema, slow_wt, close[i], slow_alpha)
+        line[i] = fast_ema - slow_ema
+    if seed_row >= n:
+        return
+    ema = _mean_of(line, start, signal)
+    signal_line[seed_row], histogram[seed_row] = ema, line[seed_row] - ema
+    i = seed_row + 1
+    if _plain(fast_alpha) and _plain(slow_alpha) and _plain(signal_alpha):
+        fast_keep, slow_keep, signal_keep = 1.0 - fast_alpha, 1.0 - slow_alpha, 1.0 - signal_alpha
+        while i < n:  # ``_ewm_step``'s operations while no NaN comes (fewer of them: faster)
+            x = close[i]
+            new_fast = fast_ema if fast_ema == x else fast_keep * fast_ema + fast_alpha * x
+            new_slow = slow_ema if slow_ema == x else slow_keep * slow_ema + slow_alpha * x
+            value = new_fast - new_slow
+            if x != x or value != value:
+                break  # row i again, the general way
+            fast_ema, slow_ema = new_fast, new_slow
+            if ema != value:
+                ema = signal_keep * ema + signal_alpha * value
+            line[i], signal_line[i], histogram[i] = value, ema, value - ema
+            i += 1
+    for i in range(i, n):
+        fast_ema, fast_wt = _ewm_step(fast_ema, fast_wt, close[i], fast_alpha)
+        slow_ema, slow_wt = _ewm_step(slow_ema, slow_wt, close[i], slow_alpha)
+        value = fast_ema - slow_ema
+        ema, signal_wt = _ewm_step(ema, signal_wt, value, signal_alpha)
+        line[i], signal_line[i], histogram[i] = value, ema, value - ema
+
+
+@njit(**_JIT)
+def _atr_seeded(
+    high: np.ndarray, low: np.ndarray, close: np.ndarray, window: int, out: np.ndarray
+) -> None:
+    """Wilder's ATR, its seed (mean true range of rows 1..window, as numpy sums it) included."""
+    n = len(close)
+    if window >= n:
+        out[:] = np.nan
+        return
+    for i in range(1, window + 1):  # out[1..window] holds the first true ranges for a moment
+        previous = close[i - 1]
+        out[i] = _fmax(high[i] - low[i], _fmax(abs(high[i] - previous), abs(low[i] - previous)))
+    seed = _mean_of(out, 1, window)
+    _atr(high, low, close, window, seed, out)
+
+
+@njit(**_JIT)
+def _rsi_seeded(close: np.ndarray, window: int, out: np.ndarray) -> None:
+    """Wilder's RSI, its seeds (mean gain and loss of the first window, as numpy sums them) included."""
+    n = len(close)
+    if window >= n:
+        out[:] = np.nan
+        return
+    for i in range(1, window + 1):  # out[0..window-1]: gains, then losses, for a moment
+        change = close[i] - close[i - 1]
+        out[i - 1] = change if (change > 0 or change != change) else 0.0
+    gain = _mean_of(out, 0, window)
+    for i in range(1, window + 1):
+        change = -(close[i] - close[i - 1])
+        out[i - 1] = change if (change > 0 or change != change) else 0.0
+    loss = _mean_of(out, 0, window)
+    _rsi(close, window, gain, loss, out)
+
+
+@njit(**_JIT)
+def _bollinger(
+    close: np.ndarray, window: int, num_std: float,
+    middle: np.ndarray, upper: np.ndarray, lower: np.ndarray, percent_b: np.ndarray,
+    bandwidth: np.ndarray,
+) -> int:
+    """Bollinger bands in one call: ``_window_sums`` (the std held in ``bandwidth``; flat windows as ``_fix_flat``), then the bands."""
+    flat = _window_sums(close, window, middle, bandwidth)
+    if flat:
+        _fix_flat(close, window, middle, bandwidth)
+    for t in range(len(close)):  # ``_bands``' operations (NaN in, NaN out), vectorised from row 0
+        std, mid = bandwidth[t], middle[t]
+        up, down = mid + num_std * std, mid - num_std * std
+        width = up - down
+        upper[t], lower[t] = up, down
+        percent_b[t] = 0.5 if width == 0 else (close[t] - down) / width
+        bandwidth[t] = width / mid
+    return flat
+
+
+@njit(**_JIT)
+def _roc(close: np.ndarray, window: int, out: np.ndarray) -> None:
+    """``100 * (close_t / close_{t - window} - 1)`` (numpy's three steps, one pass); NaN for the first ``window`` rows."""
+    n = len(close)
+    out[: min(window, n)] = np.nan
+    for t in range(window, n):
+        out[t] = (close[t] / close[t - window] - 1) * 100
 
 
 @njit(**_JIT)
@@ -571,33 +795,25 @@ def _floats(values: Any) -> np.ndarray:
 
 def seeded_ema(values: np.ndarray, alpha: float, seed_window: int, seed_end: int) -> np.ndarray:
     """EMA with ``alpha`` whose first value, at ``seed_end``, is the mean of the ``seed_window`` values ending there."""
-    values, out = _floats(values), _warmup_only(len(values), seed_end)
-    if seed_end < len(values):  # the kernels write every row, NaN warm-up included
-        _ewm(values, alpha, values[seed_end - seed_window + 1 : seed_end + 1].mean(), seed_end, out)
+    values = _floats(values)
+    out = np.empty(len(values))
+    _seeded_ewm(values, alpha, seed_window, seed_end, out)  # writes every row, NaN warm-up included
     return out
 
 
 def rsi(close: np.ndarray, window: int) -> np.ndarray:
     """Wilder's RSI: 100 * avg gain / (avg gain + avg loss); 50 when the window is flat."""
-    close, out = _floats(close), _warmup_only(len(close), window)
-    if window < len(close):
-        change = np.diff(close[: window + 1])  # the seeds: mean gain and loss of the first window
-        seeds = np.clip(change, 0, None).mean(), np.clip(-change, 0, None).mean()
-        _rsi(close, window, *seeds, out)
+    close = _floats(close)
+    out = np.empty(len(close))
+    _rsi_seeded(close, window, out)  # seeds: mean gain and loss of the first window
     return out
 
 
 def macd(close: np.ndarray, fast: int, slow: int, signal: int) -> tuple[np.ndarray, ...]:
     """MACD line (EMA fast - EMA slow, both seeded at ``slow - 1`` as TA-Lib does), signal, histogram."""
     close = _floats(close)
-    line, signal_line, histogram = _warmup_only((3, len(close)), slow + signal - 2)
-    if slow - 1 < len(close):
-        seeds = close[slow - fast : slow].mean(), close[:slow].mean()
-        _macd_line(close, 2 / (fast + 1), 2 / (slow + 1), seeds, slow - 1, line)
-    start = slow + signal - 2
-    if start < len(close):
-        seed = line[start - signal + 1 : start + 1].mean()
-        _ewm_and_gap(line, 2 / (signal + 1), seed, start, signal_line, histogram)
+    line, signal_line, histogram = np.empty(len(close)), np.empty(len(close)), np.empty(len(close))
+    _macd(close, fast, slow, signal, line, signal_line, histogram)  # one pass, seeds included
     return line, signal_line, histogram
 
 
@@ -608,11 +824,8 @@ def rolling_mean_std(values: np.ndarray, window: int) -> tuple[np.ndarray, np.nd
     of std), exactly as before.
     """
     values = _floats(values)
-    mean, std = _warmup_only((2, len(values)), window - 1)
-    if window <= len(values) and _rolling_moments(values, window, mean, std):
-        ends = np.flatnonzero(std == 0)  # flat: each window is its last value repeated
-        flat_windows = np.repeat(values[ends], window).reshape(len(ends), window)
-        mean[ends], std[ends] = flat_windows.mean(axis=1), flat_windows.std(axis=1)
+    mean, std = np.empty((2, len(values)))
+    _rolling_moments(values, window, mean, std)  # writes every row, NaN warm-up included
     return mean, std
 
 
@@ -627,24 +840,17 @@ def rolling_mean(values: np.ndarray, window: int) -> np.ndarray:
 def bollinger(close: np.ndarray, window: int, num_std: float) -> tuple[np.ndarray, ...]:
     """Bollinger middle/upper/lower bands (SMA +- num_std * population std), %B (0.5 when flat) and bandwidth."""
     close = _floats(close)
-    middle, std = rolling_mean_std(close, window)
-    bands = np.empty((4, len(close)))
-    _bands(close, middle, std, num_std, bands)
-    return middle, *bands
+    n = len(close)
+    bands = np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    _bollinger(close, window, float(num_std), *bands)  # one pass of sums, one of bands
+    return bands
 
 
 def atr(high: np.ndarray, low: np.ndarray, close: np.ndarray, window: int) -> np.ndarray:
     """Wilder's Average True Range; the first true range is at row 1 (it needs a previous close)."""
     high, low, close = _floats(high), _floats(low), _floats(close)
-    out = _warmup_only(len(close), window)
-    if window < len(close):
-        first = slice(1, window + 1)  # the seed: mean true range of the first window
-        previous = close[: window]
-        true_range = np.fmax(
-            high[first] - low[first],
-            np.fmax(np.abs(high[first] - previous), np.abs(low[first] - previous)),
-        )
-        _atr(high, low, close, window, true_range.mean(), out)
+    out = np.empty(len(close))
+    _atr_seeded(high, low, close, window, out)  # seed: mean true range of the first window
     return out
 
 
@@ -683,12 +889,9 @@ def obv(close: np.ndarray, volume: np.ndarray) -> np.ndarray:
 
 def roc(close: np.ndarray, window: int) -> np.ndarray:
     """Rate of change in percent, 100 * (close_t / close_{t - window} - 1); NaN for the first ``window`` rows."""
-    close, out = _floats(close), np.full(len(close), np.nan)
-    if window < len(close):
-        change = out[window:]
-        np.divide(close[window:], close[: len(close) - window], out=change)
-        change -= 1
-        change *= 100
+    close = _floats(close)
+    out = np.empty(len(close))
+    _roc(close, window, out)
     return out
 
 
