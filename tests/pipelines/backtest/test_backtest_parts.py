@@ -96,3 +96,14 @@ def test_a_non_positive_forecast_counts_as_infinitely_wrong():
     # 7 exact scores then two infinite ones: the 80% rank (8 of 9) is infinite.
     assert conformal_log_radius(actual, forecast, 0.8) == np.inf
     assert conformal_log_radius(actual, forecast, 0.7) == 0.0
+
+
+@pytest.mark.parametrize(
+    "interval, expected",
+    [("15m", 96), ("1h", 24), ("4h", 6), ("1d", 7), ("3d", 2), ("1w", 52), ("1M", 12)],
+)
+def test_seasonal_period_by_interval(interval, expected):
+    from cryptopythia.pipelines.backtest.nodes import season_length
+
+    assert season_length(interval, None) == expected
+    assert season_length(interval, 5) == 5

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from ..data_engineering.klines import INTERVALS, check_interval
 from ..inference.forecasting import Forecaster, forecast
 from ..modelling.nodes import (
     calibrate_intervals,
@@ -30,19 +31,23 @@ if TYPE_CHECKING:  # pragma: no cover
 logger = logging.getLogger(__name__)
 
 NETWORK = "conv1d_lstm"
-# Candles per day, for the seasonal naive's period (a week of days, a day of hours).
-_SEASON_BY_UNIT = {"d": 7, "w": 52}
 
 
 def season_length(interval: str, configured: int | None) -> int:
-    """The seasonal naive's period in candles: weekly for daily candles, daily intraday."""
+    """The seasonal naive's period in candles: a year of weekly or monthly candles, a
+    week of daily (or longer) ones, a day of intraday ones."""
     if configured:
         return int(configured)
-    size, unit = int(interval[:-1]), interval[-1]
-    if unit in _SEASON_BY_UNIT:
-        return max(_SEASON_BY_UNIT[unit] // size, 1)
-    minutes = size * (60 if unit == "h" else 1)
-    return max(24 * 60 // minutes, 1)
+    length = INTERVALS[check_interval(interval)]
+    if length is None:  # calendar months
+        return 12
+    if length >= pd.Timedelta(weeks=1):
+        season = pd.Timedelta(weeks=52)
+    elif length >= pd.Timedelta(days=1):
+        season = pd.Timedelta(weeks=1)
+    else:
+        season = pd.Timedelta(days=1)
+    return max(int(season // length), 1)
 
 
 def fold_model_params(modelling: dict[str, Any], backtest: dict[str, Any]) -> dict[str, Any]:
