@@ -17,13 +17,14 @@ from __future__ import annotations
 import logging
 import math
 import numbers
-import re
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from numba import njit
 from numpy.lib.stride_tricks import sliding_window_view
+
+from ..data_engineering.klines import INTERVALS
 
 logger = logging.getLogger(__name__)
 
@@ -43,13 +44,7 @@ PRICE_COLUMNS = ("open", "high", "low", "close", "volume")
 _PARAMS_KEY = "feature_engineering"
 _INTERVAL_KEY = "data_engineering.interval"
 _DAY_SECONDS = 86_400
-_UNIT_SECONDS = {
-    "m": 60,
-    "h": 3_600,
-    "d": _DAY_SECONDS,
-    "w": 7 * _DAY_SECONDS,
-    "M": 365.2425 / 12 * _DAY_SECONDS,  # a mean Gregorian month
-}
+_MONTH_SECONDS = 365.2425 / 12 * _DAY_SECONDS  # a mean Gregorian month
 _CHUNK_ROWS = 65_536  # sliding windows processed at once (bounds the memory)
 _SHORT_WINDOW = 8  # rolling means of windows up to this length are summed directly
 
@@ -99,14 +94,13 @@ class SilverInputError(ValueError):
 
 def interval_seconds(interval: str) -> float:
     """Length of one candle, in seconds, of a Binance interval string ("4h", "1d", "1M")."""
-    match = re.fullmatch(r"([1-9]\d*)([mhdwM])", str(interval).strip())
-    if not match:
+    if interval not in INTERVALS:
         raise FeatureConfigError(
-            f"parameter {_INTERVAL_KEY}={interval!r} is not a Binance interval: use a "
-            "number and a unit m/h/d/w/M, e.g. 15m, 4h, 1d, 1w, 1M "
-            "(conf/base/parameters_data_engineering.yml)."
+            f"parameter {_INTERVAL_KEY}={interval!r} is not a Binance interval: use one of "
+            f"{', '.join(INTERVALS)} (conf/base/parameters_data_engineering.yml)."
         )
-    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    length = INTERVALS[interval]
+    return _MONTH_SECONDS if length is None else length.total_seconds()
 
 
 def _is_kind(kind: str, value: Any) -> bool:
@@ -938,7 +932,7 @@ def _calendar_parts(calendar: dict[str, Any], interval_s: float) -> list[tuple[s
     varies = {
         "hour_of_day": interval_s < _DAY_SECONDS,
         "day_of_week": interval_s < 7 * _DAY_SECONDS,
-        "day_of_month": interval_s < _UNIT_SECONDS["M"],
+        "day_of_month": interval_s < _MONTH_SECONDS,
         "month_of_year": True,
     }
     prefixes = {
