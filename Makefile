@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export KEDRO_DISABLE_TELEMETRY := true
 
-.PHONY: install run test benchmarks viz
+.PHONY: install run test lint benchmarks viz
 
 install:
 	python3 -m venv $(VENV)
@@ -15,6 +15,10 @@ run:
 
 test:
 	$(PY) -m pytest
+
+lint:
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
 
 viz:
 	$(VENV)/bin/kedro viz build

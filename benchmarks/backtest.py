@@ -15,25 +15,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # tests/support: the project copy
+from support.project import copy_project, kedro_cli  # noqa: E402
+
 DAILY = ROOT.parent / "shared" / "data" / "btcusdt_1d.csv"
 BIN = Path(sys.executable).parent
-
-
-def kedro(project: Path, *args: str) -> float:
-    start = time.perf_counter()
-    subprocess.run([str(BIN / "kedro"), "run", *args], cwd=project, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -43,19 +36,18 @@ def main() -> None:
     os.environ.update(KEDRO_DISABLE_TELEMETRY="true", TF_CPP_MIN_LOG_LEVEL="2")
 
     with tempfile.TemporaryDirectory() as folder:
-        project = Path(folder) / "project"
-        project.mkdir()
-        shutil.copy(ROOT / "pyproject.toml", project)
-        shutil.copytree(ROOT / "conf", project / "conf", ignore=shutil.ignore_patterns("local"))
-        (project / "conf" / "local").mkdir()
-        shutil.copytree(ROOT / "src", project / "src")
-        for layer in ("01_raw", "02_intermediate", "03_primary", "05_model_input",
-                      "06_models", "07_model_output", "08_reporting"):
-            (project / "data" / layer).mkdir(parents=True)
-        training = kedro(project, "--pipeline", "training", "--env", "offline",
-                         "--params", f"data_engineering.dump_path={DAILY}")
+        project = copy_project(Path(folder), with_source=True)
+        training = kedro_cli(
+            project,
+            "--pipeline",
+            "training",
+            "--env",
+            "offline",
+            "--params",
+            f"data_engineering.dump_path={DAILY}",
+        )
         extra = ["--params", args.params] if args.params else []
-        backtest = kedro(project, "--pipeline", "backtest", *extra)
+        backtest = kedro_cli(project, "--pipeline", "backtest", *extra)
         reporting = project / "data" / "08_reporting"
         table = pd.read_csv(reporting / "backtest.csv")
         folds = pd.read_csv(project / "data" / "05_model_input" / "backtest_folds.csv")
@@ -77,11 +69,22 @@ def main() -> None:
     (ROOT / "benchmarks" / "results" / "backtest.json").write_text(
         json.dumps(results, indent=2, default=str) + "\n"
     )
-    print(f"training {training:.0f} s, backtest {backtest:.0f} s; "
-          f"{len(folds)} folds, origins {folds['first_forecast'].iloc[0]} .. "
-          f"{folds['first_forecast'].iloc[-1]}\n")
-    columns = ["model", "rmse", "rmse_ratio_to_naive", "mae", "mape", "mase",
-               "directional_accuracy", "coverage_80", "coverage_95"]
+    print(
+        f"training {training:.0f} s, backtest {backtest:.0f} s; "
+        f"{len(folds)} folds, origins {folds['first_forecast'].iloc[0]} .. "
+        f"{folds['first_forecast'].iloc[-1]}\n"
+    )
+    columns = [
+        "model",
+        "rmse",
+        "rmse_ratio_to_naive",
+        "mae",
+        "mape",
+        "mase",
+        "directional_accuracy",
+        "coverage_80",
+        "coverage_95",
+    ]
     shown = overall[columns].copy()
     print("| " + " | ".join(columns) + " |")
     print("|" + "---|" * len(columns))
@@ -91,8 +94,10 @@ def main() -> None:
         ]
         print("| " + " | ".join(cells) + " |")
     dm = comparison["overall"]
-    print(f"\nDiebold–Mariano (network vs naive, {dm['n']} forecasts): statistic "
-          f"{dm['statistic']:.3f}, p-value {dm['p_value']:.3f}. Gate: {gate['reason']}.")
+    print(
+        f"\nDiebold–Mariano (network vs naive, {dm['n']} forecasts): statistic "
+        f"{dm['statistic']:.3f}, p-value {dm['p_value']:.3f}. Gate: {gate['reason']}."
+    )
 
 
 if __name__ == "__main__":

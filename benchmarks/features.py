@@ -26,6 +26,7 @@ import json
 import os
 import platform
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -36,69 +37,36 @@ import pandas as pd
 import talib
 import yaml
 
-from cryptopythia.pipelines.feature_engineering import nodes
+from cryptopythia import indicators
+from cryptopythia.features import build_gold
+from cryptopythia.features.silver import SILVER_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # tests/support: the candle generators
+from support.candles import generated_silver, silver_from_klines  # noqa: E402
+
 FOUR_HOUR_CANDLES = ROOT.parent / "shared" / "data" / "btcusdt_4h.csv"
 PARAMETERS = ROOT / "conf" / "base" / "parameters_feature_engineering.yml"
 RESULT = ROOT / "benchmarks" / "results" / "features.json"
 SMA_WINDOWS, EMA_SPANS = (7, 14, 30), (12, 26, 50)
 
 
-def real_silver(path: Path) -> pd.DataFrame:
-    """Silver from a Binance kline CSV: UTC times, gaps forward-filled (close into OHLC, volume 0)."""
-    klines = pd.read_csv(path)
-    step = pd.Timedelta("4h")
-    candles = klines.assign(open_time=pd.to_datetime(klines["open_time"], unit="ms", utc=True))
-    candles = candles.set_index("open_time")
-    grid = pd.date_range(candles.index[0], candles.index[-1], freq=step, name="open_time")
-    silver = candles.reindex(grid)
-    silver["was_filled"] = silver["close"].isna()
-    last_close = silver["close"].ffill()
-    for column in ("open", "high", "low", "close"):
-        silver[column] = silver[column].fillna(last_close)
-    silver["volume"] = silver["volume"].fillna(0.0)
-    silver["close_time"] = silver.index + step - pd.Timedelta(milliseconds=1)
-    return silver.reset_index()[list(nodes.CANDLE_COLUMNS)]
-
-
-def generated_silver(rows: int, seed: int = 0) -> pd.DataFrame:
-    """A random walk of ``rows`` 1-minute candles from 2020-01-01 UTC."""
-    rng = np.random.default_rng(seed)
-    close = 20_000 * np.exp(np.cumsum(rng.normal(0, 0.001, rows)))
-    open_ = np.concatenate(([close[0]], close[:-1]))
-    spread = close * rng.uniform(0.0001, 0.002, rows)
-    open_time = pd.date_range("2020-01-01", periods=rows, freq="1min", tz="UTC")
-    return pd.DataFrame(
-        {
-            "open_time": open_time,
-            "open": open_,
-            "high": np.maximum(open_, close) + spread,
-            "low": np.minimum(open_, close) - spread,
-            "close": close,
-            "volume": rng.uniform(1, 100, rows),
-            "close_time": open_time + pd.Timedelta(seconds=59.999),
-            "was_filled": False,
-        }
-    )
-
-
 def ours_indicators(silver: pd.DataFrame) -> list[np.ndarray]:
     """Our implementation of the indicators in ``talib_indicators``, same parameters."""
     high, low, close, volume = (silver[c].to_numpy() for c in ("high", "low", "close", "volume"))
     out = [
-        nodes.rsi(close, 14),
-        *nodes.macd(close, 12, 26, 9),
-        *nodes.bollinger(close, 20, 2.0)[:3],
+        indicators.rsi(close, 14),
+        *indicators.macd(close, 12, 26, 9),
+        *indicators.bollinger(close, 20, 2.0)[:3],
     ]
     out += [
-        nodes.atr(high, low, close, 14),
-        *nodes.stochastic(high, low, close, 14, 3, 3),
+        indicators.atr(high, low, close, 14),
+        *indicators.stochastic(high, low, close, 14, 3, 3),
     ]
-    out += [nodes.obv(close, volume), nodes.roc(close, 10)]
+    out += [indicators.obv(close, volume), indicators.roc(close, 10)]
     for window in SMA_WINDOWS:
-        out += nodes.rolling_mean_std(close, window)
-    out += [nodes.seeded_ema(close, 2 / (span + 1), span, span - 1) for span in EMA_SPANS]
+        out += indicators.rolling_mean_std(close, window)
+    out += [indicators.ema(close, span) for span in EMA_SPANS]
     return out
 
 
@@ -133,9 +101,9 @@ def bench(
     name: str, silver: pd.DataFrame, interval: str, params: dict, runs: int
 ) -> dict[str, Any]:
     """Time gold, our indicators and TA-Lib's on one silver table."""
-    gold = nodes.build_gold(silver, params, interval)
+    gold = build_gold(silver, params, interval)
     cases = {
-        "gold (all features)": lambda: nodes.build_gold(silver, params, interval),
+        "gold (all features)": lambda: build_gold(silver, params, interval),
         "ours, TA-Lib's indicators": lambda: ours_indicators(silver),
         "TA-Lib, same indicators": lambda: talib_indicators(silver),
     }
@@ -194,8 +162,14 @@ def main() -> None:
     first_call = time.perf_counter() - start
     print(f"first call of our indicators (numba compile or cache load): {first_call:.2f} s")
     results = [
-        bench("real BTCUSDT 4h", real_silver(FOUR_HOUR_CANDLES), "4h", params, args.runs),
-        bench("generated random walk", generated_silver(args.rows), "1m", params, args.runs),
+        bench(
+            "real BTCUSDT 4h",
+            silver_from_klines(pd.read_csv(FOUR_HOUR_CANDLES), "4h")[list(SILVER_COLUMNS)],
+            "4h",
+            params,
+            args.runs,
+        ),
+        bench("generated random walk", generated_silver(args.rows, "1m"), "1m", params, args.runs),
     ]
     report = {
         "benchmark": "feature_engineering: silver -> gold vs TA-Lib",

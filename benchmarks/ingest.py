@@ -19,28 +19,29 @@ import tempfile
 import time
 from pathlib import Path
 
+import yaml
+
+from cryptopythia.candles import fill_gaps, type_candles, validate_candles
+from cryptopythia.datasets import BinanceClientDataset, CandleCSVDataset
+from cryptopythia.pipelines.data_engineering.nodes import update_bronze
+from cryptopythia.sources.bronze import klines_to_bronze
+from cryptopythia.sources.dump import read_kline_dump
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from fake_binance import FakeBinance, make_klines  # noqa: E402
-
-from cryptopythia.datasets import BinanceClientDataset, CandleCSVDataset  # noqa: E402
-from cryptopythia.pipelines.data_engineering.kline_dump import read_kline_dump  # noqa: E402
-from cryptopythia.pipelines.data_engineering.nodes import (  # noqa: E402
-    fill_gaps,
-    klines_to_bronze,
-    type_candles,
-    update_bronze,
-    validate_candles,
-)
-
 FOUR_HOUR_DUMP = ROOT.parent / "shared" / "data" / "btcusdt_4h.csv"
+# The project's data_engineering parameters (conf/base), with the benchmark's own on top.
+CONF_PARAMS = yaml.safe_load(
+    (ROOT / "conf" / "base" / "parameters_data_engineering.yml").read_text()
+)["data_engineering"]
 PARAMS = {
+    **CONF_PARAMS,
     "source": "binance",
     "symbol": "BTCUSDT",
     "interval": "1h",
     "start_date": "2010-01-01",
-    "fetch": {"page_limit": 1000, "max_tries": 3, "backoff_seconds": 0.01},
+    "fetch": {**CONF_PARAMS["fetch"], "page_limit": 1000, "max_tries": 3, "backoff_seconds": 0.01},
 }
 
 
@@ -59,6 +60,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
     logging.disable(logging.WARNING)
+
+    # tests/fake_binance.py: tests/ was put on sys.path above.
+    from support.fake_binance import FakeBinance, make_klines
 
     server = FakeBinance().start()
     server.klines["1h"] = make_klines(10_000, "1h")

@@ -17,8 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,34 +29,11 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # tests/support: the project copy and the server
+from support.project import ServedModel, copy_project, kedro_cli  # noqa: E402
+
 DAILY = ROOT.parent / "shared" / "data" / "btcusdt_1d.csv"
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def kedro(project: Path, *args: str) -> float:
-    start = time.perf_counter()
-    subprocess.run([str(BIN / "kedro"), "run", *args], cwd=project, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ)
-    return time.perf_counter() - start
-
-
-def make_project(folder: Path) -> Path:
-    project = folder / "project"
-    project.mkdir()
-    shutil.copy(ROOT / "pyproject.toml", project)
-    shutil.copytree(ROOT / "conf", project / "conf", ignore=shutil.ignore_patterns("local"))
-    (project / "conf" / "local").mkdir()
-    shutil.copytree(ROOT / "src", project / "src")  # kedro run wants the source folder
-    for layer in ("01_raw", "02_intermediate", "03_primary", "05_model_input", "06_models",
-                  "07_model_output", "08_reporting"):
-        (project / "data" / layer).mkdir(parents=True)
-    return project
 
 
 def main() -> None:
@@ -71,39 +46,35 @@ def main() -> None:
     os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ['PATH']}"
 
     with tempfile.TemporaryDirectory() as folder:
-        project = make_project(Path(folder))
-        kedro(project, "--pipeline", "training", "--env", "offline", "--params",
-              f"data_engineering.dump_path={DAILY},modelling.epochs=2")
+        project = copy_project(Path(folder), with_source=True)
+        kedro_cli(
+            project,
+            "--pipeline",
+            "training",
+            "--env",
+            "offline",
+            "--params",
+            f"data_engineering.dump_path={DAILY},modelling.epochs=2",
+        )
         os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{project / 'mlflow.db'}"
 
         # What a client sends: the latest candles, Binance kline columns.
         raw = pd.read_csv(DAILY).tail(600)  # >= modelling.registry.min_candles (500)
-        payload = json.dumps({
-            "dataframe_split": raw[["open_time", "open", "high", "low", "close", "volume"]]
-            .to_dict(orient="split", index=False),
-            "params": {"steps": 1},
-        }).encode()
+        payload = json.dumps(
+            {
+                "dataframe_split": raw[
+                    ["open_time", "open", "high", "low", "close", "volume"]
+                ].to_dict(orient="split", index=False),
+                "params": {"steps": 1},
+            }
+        ).encode()
 
-        port = free_port()
-        server = subprocess.Popen(
-            [str(BIN / "mlflow"), "models", "serve", "-m", "models:/btc_candle_forecaster@staging",
-             "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=project,
-        )
-        try:
-            deadline = time.time() + 180
-            while time.time() < deadline:
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2)
-                    break
-                except OSError:
-                    time.sleep(0.5)
-            else:
-                raise RuntimeError("mlflow models serve did not answer /ping in 180 s")
+        with ServedModel(project, "models:/btc_candle_forecaster@staging") as url:
 
             def request() -> float:
                 call = urllib.request.Request(
-                    f"http://127.0.0.1:{port}/invocations", data=payload,
+                    f"{url}/invocations",
+                    data=payload,
                     headers={"Content-Type": "application/json"},
                 )
                 start = time.perf_counter()
@@ -116,25 +87,25 @@ def main() -> None:
             start = time.perf_counter()
             latencies = np.array([request() for _ in range(args.requests)]) * 1000
             elapsed = time.perf_counter() - start
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
 
         inference = [
-            kedro(project, "--pipeline", "inference", "--params", "inference.default_steps=30")
+            kedro_cli(project, "--pipeline", "inference", "--params", "inference.default_steps=30")
             for _ in range(args.runs)
         ]
         startup = []
         for _ in range(args.runs):
             begin = time.perf_counter()
-            subprocess.run([sys.executable, "-c", "import tensorflow, keras, mlflow, kedro"],
-                           check=True)
+            subprocess.run(
+                [sys.executable, "-c", "import tensorflow, keras, mlflow, kedro"], check=True
+            )
             startup.append(time.perf_counter() - begin)
 
     results = {
         "requests": args.requests,
         "payload_candles": len(raw),
-        "latency_ms": {q: float(np.percentile(latencies, int(q[1:]))) for q in ("p50", "p95", "p99")},
+        "latency_ms": {
+            q: float(np.percentile(latencies, int(q[1:]))) for q in ("p50", "p95", "p99")
+        },
         "requests_per_second": args.requests / elapsed,
         "inference_run_seconds_median": statistics.median(inference),
         "import_startup_seconds_median": statistics.median(startup),
@@ -142,17 +113,23 @@ def main() -> None:
     results["inference_beyond_startup_seconds"] = (
         results["inference_run_seconds_median"] - results["import_startup_seconds_median"]
     )
-    (ROOT / "benchmarks" / "results" / "serve.json").write_text(json.dumps(results, indent=2) + "\n")
+    (ROOT / "benchmarks" / "results" / "serve.json").write_text(
+        json.dumps(results, indent=2) + "\n"
+    )
     lat = results["latency_ms"]
     print("| measure | value |")
     print("|---|---|")
-    print(f"| one-step forecast over HTTP ({args.requests} sequential requests, "
-          f"{len(raw)} candles each) | p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms, "
-          f"p99 {lat['p99']:.1f} ms; {results['requests_per_second']:.1f} requests/s |")
-    print(f"| `kedro run --pipeline inference`, 30 candles (median of {args.runs}) | "
-          f"{results['inference_run_seconds_median']:.1f} s, of which importing TensorFlow, "
-          f"Keras, MLflow and Kedro {results['import_startup_seconds_median']:.1f} s: "
-          f"{results['inference_beyond_startup_seconds']:.1f} s beyond start-up |")
+    print(
+        f"| one-step forecast over HTTP ({args.requests} sequential requests, "
+        f"{len(raw)} candles each) | p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms, "
+        f"p99 {lat['p99']:.1f} ms; {results['requests_per_second']:.1f} requests/s |"
+    )
+    print(
+        f"| `kedro run --pipeline inference`, 30 candles (median of {args.runs}) | "
+        f"{results['inference_run_seconds_median']:.1f} s, of which importing TensorFlow, "
+        f"Keras, MLflow and Kedro {results['import_startup_seconds_median']:.1f} s: "
+        f"{results['inference_beyond_startup_seconds']:.1f} s beyond start-up |"
+    )
 
 
 if __name__ == "__main__":

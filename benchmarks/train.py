@@ -27,7 +27,6 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import statistics
 import sys
 import tempfile
@@ -39,32 +38,14 @@ os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # tests/support: the project copy
+from support.project import copy_project, end_mlflow_runs  # noqa: E402
+
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "btcusdt_1d.csv"
-
-
-def project_copy(workdir: Path) -> Path:
-    """pyproject + conf in a temp dir, with its own sqlite MLflow store."""
-    project = workdir / "project"
-    project.mkdir()
-    shutil.copy(ROOT / "pyproject.toml", project / "pyproject.toml")
-    shutil.copytree(ROOT / "conf", project / "conf", ignore=shutil.ignore_patterns("local"))
-    (project / "conf" / "local").mkdir()
-    config = project / "conf" / "base" / "mlflow.yml"
-    config.write_text(
-        config.read_text().replace(
-            "mlflow_tracking_uri: sqlite:///mlflow.db",
-            f"mlflow_tracking_uri: sqlite:///{project / 'mlflow.db'}",
-        )
-    )
-    for layer in ("01_raw", "02_intermediate", "03_primary", "04_feature", "05_model_input",
-                  "06_models", "07_model_output", "08_reporting"):
-        (project / "data" / layer).mkdir(parents=True)
-    return project
 
 
 def run_training(project: Path, data: Path, extra: dict[str, Any]) -> tuple[float, dict]:
     """One ``kedro run --pipeline training --env offline``: wall time and metrics.json."""
-    import mlflow
     from kedro.framework.project import configure_project
     from kedro.framework.session import KedroSession
 
@@ -76,8 +57,7 @@ def run_training(project: Path, data: Path, extra: dict[str, Any]) -> tuple[floa
     with KedroSession.create(project_path=project, env="offline", runtime_params=params) as s:
         s.run(pipeline_name="training")
     elapsed = time.perf_counter() - start
-    while mlflow.active_run() is not None:  # kedro-mlflow's nested runs, see README
-        mlflow.end_run()
+    end_mlflow_runs()
     report = json.loads((project / "data/08_reporting/metrics.json").read_text())
     return elapsed, report
 
@@ -88,23 +68,24 @@ def throughput(project: Path, epochs: int) -> dict[str, Any]:
     import yaml
 
     from cryptopythia.datasets import CandleCSVDataset
-    from cryptopythia.pipelines.modelling import nodes
+    from cryptopythia.model.network import build_model, resolve_precision
+    from cryptopythia.model.scaling import fit_scaler, scale_table
+    from cryptopythia.model.table import prepare_model_table, split_chronologically
+    from cryptopythia.model.windows import count_windows, window_dataset
 
-    params = yaml.safe_load((ROOT / "conf/base/parameters_modelling.yml").read_text())[
-        "modelling"
-    ]
+    params = yaml.safe_load((ROOT / "conf/base/parameters_modelling.yml").read_text())["modelling"]
     gold = CandleCSVDataset(
         filepath=str(project / "data/03_primary/gold.csv"),
         datetime_columns=["open_time", "close_time"],
     ).load()
-    table, spec = nodes.prepare_model_table(gold, params)
-    train, _, _ = nodes.split_chronologically(
+    table, spec = prepare_model_table(gold, params)
+    train, _, _ = split_chronologically(
         table, params["split"], params["n_timesteps"], params["horizon"]
     )
-    scaler = nodes.fit_scaler(train, spec)
-    scaled = nodes.scale_table(scaler, train, spec)
+    scaler = fit_scaler(train, spec)
+    scaled = scale_table(scaler, train, spec)
     n_timesteps, horizon = spec["n_timesteps"], spec["horizon"]
-    n_windows = nodes.count_windows(len(scaled), n_timesteps, horizon)
+    n_windows = count_windows(len(scaled), n_timesteps, horizon)
 
     # The seed's windows: one copy of every window, built in Python.
     seed_x = np.array([scaled[i : i + n_timesteps] for i in range(n_windows)])
@@ -112,32 +93,41 @@ def throughput(project: Path, epochs: int) -> dict[str, Any]:
         [scaled[i + n_timesteps : i + n_timesteps + horizon, -1] for i in range(n_windows)]
     )
 
-    steps, precision = params["steps_per_execution"], nodes.resolve_precision(params["precision"])
+    steps, precision = params["steps_per_execution"], resolve_precision(params["precision"])
     ways = {
         "seed: numpy arrays, model.fit, batch 32, float32": dict(
-            batch=32, steps=1, precision="float32", data="numpy"),
+            batch=32, steps=1, precision="float32", data="numpy"
+        ),
         f"pipeline data path at the seed's settings: tf.data windows, batch 32, float32, "
-        f"steps_per_execution {steps}": dict(
-            batch=32, steps=steps, precision="float32", data="tf"),
+        f"steps_per_execution {steps}": dict(batch=32, steps=steps, precision="float32", data="tf"),
         f"pipeline defaults: tf.data windows, batch {params['batch_size']}, {precision}, "
         f"steps_per_execution {steps}": dict(
-            batch=params["batch_size"], steps=steps, precision=precision, data="tf"),
+            batch=params["batch_size"], steps=steps, precision=precision, data="tf"
+        ),
     }
     models, rates = {}, {name: [] for name in ways}
     for name, way in ways.items():
-        models[name] = nodes.build_model(
-            n_timesteps, scaled.shape[1], horizon, params["layers"], params["learning_rate"],
-            precision=way["precision"], steps_per_execution=way["steps"],
+        models[name] = build_model(
+            n_timesteps,
+            scaled.shape[1],
+            horizon,
+            params["layers"],
+            params["learning_rate"],
+            precision=way["precision"],
+            jit_compile=False,
+            steps_per_execution=way["steps"],
         )
         if way["data"] == "tf":
-            way["dataset"] = nodes.window_dataset(scaled, n_timesteps, horizon, way["batch"],
-                                                  shuffle=True, seed=1)
+            way["dataset"] = window_dataset(
+                scaled, n_timesteps, horizon, way["batch"], shuffle=True, seed=1
+            )
     for epoch in range(epochs + 1):  # epoch 0 (tracing, warm-up) is not counted
         for name, way in ways.items():
             start = time.perf_counter()
             if way["data"] == "numpy":
-                models[name].fit(seed_x, seed_y, batch_size=way["batch"], epochs=1,
-                                 shuffle=True, verbose=0)
+                models[name].fit(
+                    seed_x, seed_y, batch_size=way["batch"], epochs=1, shuffle=True, verbose=0
+                )
             else:
                 models[name].fit(way["dataset"], epochs=1, verbose=0)
             if epoch:
@@ -170,11 +160,14 @@ def main() -> None:
 
     results: dict[str, Any] = {
         "data": str(args.data),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
     }
     with tempfile.TemporaryDirectory() as workdir:
-        project = project_copy(Path(workdir))
+        project = copy_project(Path(workdir))
         wall, report = run_training(project, args.data.resolve(), {})
         results["pipeline_default"] = {
             "wall_seconds": round(wall, 1),
@@ -221,8 +214,9 @@ def markdown(results: dict[str, Any]) -> str:
         "|---|---:|---:|",
     ]
     for name, way in results["throughput"]["ways"].items():
-        lines.append(f"| {name} | {way['samples_per_second_median']:.0f} | "
-                     f"{way['speedup_vs_seed']:.2f}x |")
+        lines.append(
+            f"| {name} | {way['samples_per_second_median']:.0f} | {way['speedup_vs_seed']:.2f}x |"
+        )
     lines += [
         "",
         f"Test split {default['test_period']['first_target'][:10]} -> "

@@ -1,4 +1,3 @@
-"""cryptopythia
-"""
+"""cryptopythia"""
 
 __version__ = "0.1"

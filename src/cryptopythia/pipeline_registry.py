@@ -22,9 +22,7 @@ def _find_all_pipelines() -> dict[str, Pipeline]:
     its own) or any single stage would miss the stages ``training`` is made of.
     """
     return {
-        module.name: import_module(
-            f"{pipelines_package.__name__}.{module.name}"
-        ).create_pipeline()
+        module.name: import_module(f"{pipelines_package.__name__}.{module.name}").create_pipeline()
         for module in pkgutil.iter_modules(pipelines_package.__path__)
         if module.ispkg
     }
@@ -33,9 +31,7 @@ def _find_all_pipelines() -> dict[str, Pipeline]:
 def register_pipelines() -> dict[str, Pipeline]:
     """Register the stage pipelines found under ``pipelines/`` and ``training``."""
     pipelines = _find_all_pipelines()
-    pipelines["training"] = sum(
-        (pipelines[stage] for stage in TRAINING_STAGES), start=Pipeline([])
-    )
+    pipelines["training"] = sum((pipelines[stage] for stage in TRAINING_STAGES), start=Pipeline([]))
     # `kedro run --pipeline forecast`: refresh the candles, then forecast.
     pipelines["forecast"] = pipelines["data_engineering"] + pipelines["inference"]
     pipelines["__default__"] = pipelines["training"]

@@ -36,9 +36,7 @@ class BinanceClientDataset(AbstractDataset[None, Client]):
     ) -> None:
         credentials = credentials or {}
         self._api_key = credentials.get("api_key") or os.environ.get("BINANCE_API_KEY")
-        self._api_secret = credentials.get("api_secret") or os.environ.get(
-            "BINANCE_API_SECRET"
-        )
+        self._api_secret = credentials.get("api_secret") or os.environ.get("BINANCE_API_SECRET")
         self._api_url = api_url
         self._timeout_seconds = timeout_seconds
         self.metadata = metadata

@@ -39,9 +39,7 @@ class CandleCSVDataset(CSVDataset):
     ) -> None:
         self._datetime_columns = list(datetime_columns or [])
         self._allow_missing = allow_missing
-        super().__init__(
-            filepath=filepath, load_args=load_args, save_args=save_args, **kwargs
-        )
+        super().__init__(filepath=filepath, load_args=load_args, save_args=save_args, **kwargs)
 
     def load(self) -> pd.DataFrame:
         if self._allow_missing and not self._exists():

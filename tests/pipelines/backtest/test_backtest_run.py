@@ -9,10 +9,11 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import DAILY_CANDLES, needs_shared_data, run_kedro
 from mlflow.tracking import MlflowClient
 
-from cryptopythia.pipelines.backtest.nodes import backtest_baselines, prepare_backtest
+from cryptopythia.backtest.walk_forward import make_fold_table, walk_forward_baselines
+
+from conftest import DAILY_CANDLES, needs_shared_data, run_kedro
 
 pytestmark = [pytest.mark.slow, needs_shared_data]
 
@@ -31,8 +32,12 @@ def trained_project(kedro_project: Path, tmp_path: Path) -> Path:
     """A project whose registry holds one model trained on 1,200 real daily candles."""
     dump = tmp_path / "btcusdt_1d_slice.csv"
     pd.read_csv(DAILY_CANDLES, nrows=1200).to_csv(dump, index=False)
-    run_kedro(kedro_project, "training", env="offline",
-              params={"data_engineering.dump_path": str(dump), **FAST})
+    run_kedro(
+        kedro_project,
+        "training",
+        env="offline",
+        params={"data_engineering.dump_path": str(dump), **FAST},
+    )
     mlflow.set_tracking_uri(f"sqlite:///{kedro_project / 'mlflow.db'}")
     return kedro_project
 
@@ -40,12 +45,18 @@ def trained_project(kedro_project: Path, tmp_path: Path) -> Path:
 def test_backtest_reports_every_model_and_gates_the_champion(trained_project):
     client = MlflowClient()
     # An impossible gate: the network must be 100x better than naive.
-    run_kedro(trained_project, "backtest",
-              params={**BACKTEST, "backtest.gate.max_ratio_to_naive": 0.01})
+    run_kedro(
+        trained_project, "backtest", params={**BACKTEST, "backtest.gate.max_ratio_to_naive": 0.01}
+    )
     table = pd.read_csv(trained_project / "data/08_reporting/backtest.csv")
     overall = table[table["scope"] == "overall"].set_index("model")
     assert set(overall.index) == {
-        "conv1d_lstm", "naive", "drift", "seasonal_naive", "moving_average_7", "AutoETS"
+        "conv1d_lstm",
+        "naive",
+        "drift",
+        "seasonal_naive",
+        "moving_average_7",
+        "AutoETS",
     }
     assert (overall["n"] == 15).all()  # 3 folds x 5 steps, same rows for every model
     assert overall.loc["naive", "rmse_ratio_to_naive"] == 1.0
@@ -59,7 +70,9 @@ def test_backtest_reports_every_model_and_gates_the_champion(trained_project):
     assert overall.loc["conv1d_lstm", "rmse"] == pytest.approx(np.sqrt(np.mean(errors**2)))
     inside = forecasts["actual"].between(forecasts["lower_80"], forecasts["upper_80"])
     assert overall.loc["conv1d_lstm", "coverage_80"] == pytest.approx(inside.mean())
-    baselines = pd.read_csv(trained_project / "data/07_model_output/backtest_baseline_forecasts.csv")
+    baselines = pd.read_csv(
+        trained_project / "data/07_model_output/backtest_baseline_forecasts.csv"
+    )
     naive = baselines[baselines["model"] == "naive"]
     assert (naive["forecast"] == naive["last_close"]).all()
     ratio = overall.loc["conv1d_lstm", "rmse"] / overall.loc["naive", "rmse"]
@@ -86,21 +99,31 @@ def test_backtest_reports_every_model_and_gates_the_champion(trained_project):
     assert "backtest.dm_p_value" in run.data.metrics
 
     # A ratio the network meets, but a significance it cannot show on 15 forecasts.
-    run_kedro(trained_project, "backtest",
-              params={**BACKTEST, "backtest.gate.max_ratio_to_naive": 100.0,
-                      "backtest.gate.max_dm_p_value": 1e-9})
+    run_kedro(
+        trained_project,
+        "backtest",
+        params={
+            **BACKTEST,
+            "backtest.gate.max_ratio_to_naive": 100.0,
+            "backtest.gate.max_dm_p_value": 1e-9,
+        },
+    )
     gate = json.loads((trained_project / "data/08_reporting/gate.json").read_text())
     assert gate["promoted"] is False and "Diebold-Mariano" in gate["reason"]
 
     # A relaxed gate promotes the staging model and its scaler.
-    run_kedro(trained_project, "backtest",
-              params={**BACKTEST, "backtest.gate.max_ratio_to_naive": 100.0})
+    run_kedro(
+        trained_project, "backtest", params={**BACKTEST, "backtest.gate.max_ratio_to_naive": 100.0}
+    )
     gate = json.loads((trained_project / "data/08_reporting/gate.json").read_text())
     assert gate["promoted"] is True
     champion = client.get_model_version_by_alias("btc_forecaster", "champion")
     staging = client.get_model_version_by_alias("btc_forecaster", "staging")
     assert champion.version == staging.version
-    for name, tag in (("btc_scaler", "scaler_version"), ("btc_candle_forecaster", "serving_version")):
+    for name, tag in (
+        ("btc_scaler", "scaler_version"),
+        ("btc_candle_forecaster", "serving_version"),
+    ):
         assert str(client.get_model_version_by_alias(name, "champion").version) == staging.tags[tag]
 
 
@@ -112,21 +135,23 @@ def test_gate_refuses_a_backtest_of_another_recipe(trained_project):
 def test_baselines_never_see_the_future(trained_project):
     from cryptopythia.datasets import CandleCSVDataset
 
-    gold = CandleCSVDataset(filepath=str(trained_project / "data/03_primary/gold.csv"),
-                            datetime_columns=["open_time", "close_time"]).load()
+    gold = CandleCSVDataset(
+        filepath=str(trained_project / "data/03_primary/gold.csv"),
+        datetime_columns=["open_time", "close_time"],
+    ).load()
     import yaml
 
     conf = trained_project / "conf" / "base"
     modelling = yaml.safe_load((conf / "parameters_modelling.yml").read_text())["modelling"]
     backtest = yaml.safe_load((conf / "parameters_backtest.yml").read_text())["backtest"]
     backtest.update(n_folds=3, step=20, horizon=5)
-    table, spec, folds = prepare_backtest(gold, modelling, backtest)
-    before = backtest_baselines(table, spec, folds, backtest)
+    table, spec, folds = make_fold_table(gold, modelling, backtest)
+    before = walk_forward_baselines(table, spec, folds, backtest)
     # Scramble everything from the first origin on, except the rows being forecast.
     scrambled = table.copy()
     first_origin = int(folds["origin"].min())
     rng = np.random.default_rng(0)
     scrambled.loc[first_origin:, "close_usd"] *= rng.uniform(0.5, 1.5, len(table) - first_origin)
-    after = backtest_baselines(scrambled, spec, folds.iloc[:1], backtest)
+    after = walk_forward_baselines(scrambled, spec, folds.iloc[:1], backtest)
     first = before[before["fold"] == 0].reset_index(drop=True)
     pd.testing.assert_series_equal(first["forecast"], after["forecast"])

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import DAILY_CANDLES, FOUR_HOUR_CANDLES, needs_shared_data, run_kedro
-from fake_binance import Fault, make_klines
 
-from cryptopythia.pipelines.data_engineering.binance_fetch import BinanceFetchError
+from cryptopythia.sources.binance import BinanceFetchError
+
+from conftest import DAILY_CANDLES, FOUR_HOUR_CANDLES, needs_shared_data, run_kedro
+from support.fake_binance import Fault, make_klines
 
 
 def load_silver() -> pd.DataFrame:
@@ -43,7 +44,10 @@ def test_offline_daily_run_builds_bronze_and_silver(kedro_project):
     assert silver["open_time"].iloc[0] == pd.Timestamp("2017-08-17", tz="UTC")
     assert not silver["was_filled"].any()
     assert_valid_silver(silver)
-    assert silver.loc[silver["open_time"] == pd.Timestamp("2024-01-01", tz="UTC"), "close"].item() == 44179.55
+    assert (
+        silver.loc[silver["open_time"] == pd.Timestamp("2024-01-01", tz="UTC"), "close"].item()
+        == 44179.55
+    )
 
 
 @needs_shared_data
@@ -190,9 +194,7 @@ def test_invalid_rows_drop_keeps_raw_rows_in_bronze_and_drops_them_in_silver(
     ],
     ids=["negative_close", "null_close"],
 )
-def test_a_bad_api_page_fails_the_run_and_leaves_bronze_intact(
-    kedro_project, fake_binance, spoil
-):
+def test_a_bad_api_page_fails_the_run_and_leaves_bronze_intact(kedro_project, fake_binance, spoil):
     point_catalog_at(kedro_project, fake_binance)
     fake_binance.klines["1d"] = make_klines(300, "1d")
     bronze_file, silver_file = layer_files(kedro_project)

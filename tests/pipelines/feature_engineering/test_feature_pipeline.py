@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import needs_shared_data, run_kedro  # tests/conftest.py
-from feature_candles import base_params, generated_silver, real_silver
 
 from cryptopythia.datasets import CandleCSVDataset
+from cryptopythia.features import build_gold
 from cryptopythia.pipeline_registry import TRAINING_STAGES
 from cryptopythia.pipelines.feature_engineering import create_pipeline
-from cryptopythia.pipelines.feature_engineering.nodes import build_gold
+
+from conftest import needs_shared_data, run_kedro  # tests/conftest.py
+from support.feature_candles import base_params, generated_silver, real_silver
 
 pytestmark = pytest.mark.slow
 

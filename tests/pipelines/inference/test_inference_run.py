@@ -4,11 +4,6 @@ real `mlflow models serve` process give one answer; bad input gets clear errors 
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -17,10 +12,12 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import DAILY_CANDLES, FOUR_HOUR_CANDLES, needs_shared_data, run_kedro
 
 from cryptopythia.datasets import CandleCSVDataset
-from cryptopythia.pipelines.inference.pyfunc import payload_from_candles
+from cryptopythia.serving.payload import payload_from_candles
+
+from conftest import DAILY_CANDLES, FOUR_HOUR_CANDLES, needs_shared_data, run_kedro
+from support.project import ServedModel
 
 pytestmark = [pytest.mark.slow, needs_shared_data]
 
@@ -30,25 +27,26 @@ FAST = {"modelling.epochs": 1, "modelling.verbose": 0}
 def train(project: Path, source: Path, rows: int, tmp_path: Path, **params) -> None:
     dump = tmp_path / f"slice_{source.name}"
     pd.read_csv(source, nrows=rows).to_csv(dump, index=False)
-    run_kedro(project, "training", env="offline",
-              params={"data_engineering.dump_path": str(dump), **FAST, **params})
+    run_kedro(
+        project,
+        "training",
+        env="offline",
+        params={"data_engineering.dump_path": str(dump), **FAST, **params},
+    )
     mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
 
 
 def load_silver(project: Path) -> pd.DataFrame:
-    return CandleCSVDataset(filepath=str(project / "data/02_intermediate/silver.csv"),
-                            datetime_columns=["open_time", "close_time"]).load()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    return CandleCSVDataset(
+        filepath=str(project / "data/02_intermediate/silver.csv"),
+        datetime_columns=["open_time", "close_time"],
+    ).load()
 
 
 def post(url: str, body: dict) -> tuple[int, dict]:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, json.loads(response.read())
@@ -60,32 +58,8 @@ def post(url: str, body: dict) -> tuple[int, dict]:
 def served_model(kedro_project: Path, tmp_path: Path):
     """A trained project and `mlflow models serve` of its staging pyfunc on 127.0.0.1."""
     train(kedro_project, DAILY_CANDLES, 900, tmp_path)
-    port = free_port()
-    bin_dir = Path(sys.executable).parent
-    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{kedro_project / 'mlflow.db'}",
-           "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
-    server = subprocess.Popen(
-        [str(bin_dir / "mlflow"), "models", "serve", "-m",
-         "models:/btc_candle_forecaster@staging", "--env-manager", "local",
-         "-h", "127.0.0.1", "-p", str(port)],
-        env=env, cwd=kedro_project, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.time() + 240
-        while time.time() < deadline:
-            if server.poll() is not None:
-                raise RuntimeError(f"mlflow models serve exited: {server.stderr.read().decode()[-2000:]}")
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            raise RuntimeError("mlflow models serve did not answer /ping within 240 s")
-        yield kedro_project, f"http://127.0.0.1:{port}/invocations"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with ServedModel(kedro_project, "models:/btc_candle_forecaster@staging") as url:
+        yield kedro_project, f"{url}/invocations"
 
 
 def test_inference_pyfunc_and_http_agree(served_model):
@@ -116,8 +90,13 @@ def test_inference_pyfunc_and_http_agree(served_model):
     shortest = pyfunc.predict(payload.tail(500), params={"target_date": target})
     np.testing.assert_allclose(shortest["forecast_close"], table["forecast_close"], rtol=1e-6)
 
-    status, body = post(url, {"dataframe_split": payload.to_dict(orient="split", index=False),
-                              "params": {"target_date": target}})
+    status, body = post(
+        url,
+        {
+            "dataframe_split": payload.to_dict(orient="split", index=False),
+            "params": {"target_date": target},
+        },
+    )
     assert status == 200, body
     served = pd.DataFrame(body["predictions"])
     np.testing.assert_allclose(served["forecast_close"], table["forecast_close"], rtol=1e-6)
@@ -126,13 +105,26 @@ def test_inference_pyfunc_and_http_agree(served_model):
     # Malformed payloads: HTTP 400 with the reason, no stack trace.
     short = payload.tail(20)
     for body, reason in [
-        ({"dataframe_split": payload.drop(columns=["close"]).to_dict(orient="split", index=False)},
-         "close"),
+        (
+            {
+                "dataframe_split": payload.drop(columns=["close"]).to_dict(
+                    orient="split", index=False
+                )
+            },
+            "close",
+        ),
         ({"dataframe_split": short.to_dict(orient="split", index=False)}, "too few"),
-        ({"dataframe_split": payload.assign(open="abc").to_dict(orient="split", index=False)},
-         "open"),
-        ({"dataframe_split": payload.to_dict(orient="split", index=False),
-          "params": {"target_date": "someday"}}, "not a date"),
+        (
+            {"dataframe_split": payload.assign(open="abc").to_dict(orient="split", index=False)},
+            "open",
+        ),
+        (
+            {
+                "dataframe_split": payload.to_dict(orient="split", index=False),
+                "params": {"target_date": "someday"},
+            },
+            "not a date",
+        ),
     ]:
         status, answer = post(url, body)
         assert status == 400, (reason, status, answer)
@@ -163,14 +155,24 @@ def test_four_hour_forecast_dates(kedro_project, tmp_path):
     pd.read_csv(DAILY_CANDLES, nrows=300).to_csv(daily, index=False)
     bronze = kedro_project / "data/01_raw/bronze.csv"
     bronze.unlink()  # one interval per bronze file
-    run_kedro(kedro_project, "data_engineering", env="offline",
-              params={"data_engineering.dump_path": str(daily)})
+    run_kedro(
+        kedro_project,
+        "data_engineering",
+        env="offline",
+        params={"data_engineering.dump_path": str(daily)},
+    )
     with pytest.raises(ValueError, match="silver holds 1d candles but .* trained on 4h"):
         run_kedro(kedro_project, "inference")
     bronze.unlink()
-    run_kedro(kedro_project, "data_engineering", env="offline",
-              params={"data_engineering.dump_path": str(tmp_path / f"slice_{FOUR_HOUR_CANDLES.name}"),
-                      "data_engineering.interval": "4h"})
+    run_kedro(
+        kedro_project,
+        "data_engineering",
+        env="offline",
+        params={
+            "data_engineering.dump_path": str(tmp_path / f"slice_{FOUR_HOUR_CANDLES.name}"),
+            "data_engineering.interval": "4h",
+        },
+    )
     last = load_silver(kedro_project)["open_time"].iloc[-1]
     target = (last + pd.Timedelta(days=2)).isoformat()
     run_kedro(kedro_project, "inference", params={"inference.target_date": target})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,17 +14,13 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import needs_shared_data
 from mlflow.tracking import MlflowClient
-from modelling_helpers import FAST_PARAMS, run_pipeline, write_gold
+
+from conftest import needs_shared_data
+from support.modelling import FAST_PARAMS, run_pipeline, write_gold
+from support.project import free_port
 
 pytestmark = [pytest.mark.slow, needs_shared_data]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -38,10 +33,20 @@ def mlflow_server(tmp_path: Path):
     log = (store / "server.log").open("w")
     server = subprocess.Popen(
         [
-            sys.executable, "-m", "mlflow", "server",
-            "--backend-store-uri", f"sqlite:///{store / 'mlflow-server.db'}",
-            "--default-artifact-root", str(store / "mlflow-artifacts"),
-            "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+            sys.executable,
+            "-m",
+            "mlflow",
+            "server",
+            "--backend-store-uri",
+            f"sqlite:///{store / 'mlflow-server.db'}",
+            "--default-artifact-root",
+            str(store / "mlflow-artifacts"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -102,6 +107,5 @@ def test_server_env_logs_and_registers_on_a_tracking_server(kedro_project, mlflo
     spec = model.metadata.metadata
     window = np.zeros((1, spec["n_timesteps"], len(spec["scaler_columns"])), dtype="float32")
     assert model.predict(window).shape == (1, spec["horizon"])
-    example = pd.DataFrame([[1.0] * len(spec["scaler_columns"])],
-                           columns=spec["scaler_columns"])
+    example = pd.DataFrame([[1.0] * len(spec["scaler_columns"])], columns=spec["scaler_columns"])
     assert scaler.transform(example).shape == (1, len(spec["scaler_columns"]))

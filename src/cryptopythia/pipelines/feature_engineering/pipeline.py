@@ -1,4 +1,4 @@
-"""feature_engineering: silver -> gold; the nodes are the steps of ``nodes.build_gold``."""
+"""feature_engineering: silver -> gold; the nodes are the steps of ``cryptopythia.features.build_gold``."""
 
 from kedro.pipeline import Pipeline, node, pipeline
 

@@ -2,7 +2,8 @@
 
 from kedro.pipeline import Pipeline, node, pipeline
 
-from .nodes import forecast_to_target, load_forecaster, plot_forecast
+from ...registry.loading import load_forecaster
+from .nodes import forecast_to_target, plot_forecast
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -16,14 +17,23 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             node(
                 forecast_to_target,
-                inputs=["silver", "registered_forecaster", "registered_model_info",
-                        "params:inference"],
+                inputs=[
+                    "silver",
+                    "registered_forecaster",
+                    "registered_model_info",
+                    "params:inference",
+                ],
                 outputs="forecast",
                 name="forecast_to_target",
             ),
             node(
                 plot_forecast,
-                inputs=["silver", "forecast", "params:inference.plot_history_candles"],
+                inputs=[
+                    "silver",
+                    "forecast",
+                    "params:inference.plot_history_candles",
+                    "params:data_engineering.symbol",
+                ],
                 outputs="forecast_plot",
                 name="plot_forecast",
             ),

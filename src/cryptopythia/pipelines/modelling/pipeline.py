@@ -2,21 +2,18 @@
 
 from kedro.pipeline import Pipeline, node, pipeline
 
-from .nodes import (
+from ...model.evaluation import calibrate_intervals, evaluate_forecasts, predict_closes
+from ...model.reports import (
     build_report,
-    calibrate_intervals,
-    evaluate_forecasts,
-    fit_scaler,
     history_to_mlflow_metrics,
     plot_loss,
     plot_predictions,
-    predict_closes,
-    prepare_model_table,
     report_to_mlflow_metrics,
-    split_chronologically,
-    train_model,
 )
-from .registry import name_run, register_models
+from ...model.scaling import fit_scaler
+from ...model.table import prepare_model_table, split_chronologically
+from ...model.training import train_model
+from .nodes import assemble_forecaster, name_run, register_models
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -40,21 +37,40 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs=["train_rows", "validation_rows", "test_rows"],
                 name="split_chronologically",
             ),
-            node(fit_scaler, inputs=["train_rows", "window_spec"], outputs="btc_scaler",
-                 name="fit_scaler"),
+            node(
+                fit_scaler,
+                inputs=["train_rows", "window_spec"],
+                outputs="btc_scaler",
+                name="fit_scaler",
+            ),
             node(
                 train_model,
-                inputs=["train_rows", "validation_rows", "btc_scaler", "window_spec",
-                        "params:modelling"],
+                inputs=[
+                    "train_rows",
+                    "validation_rows",
+                    "btc_scaler",
+                    "window_spec",
+                    "params:modelling",
+                ],
                 outputs=["btc_model", "training_history"],
                 name="train_model",
             ),
-            node(history_to_mlflow_metrics, inputs="training_history", outputs="epoch_metrics",
-                 name="log_epoch_metrics"),
+            node(
+                history_to_mlflow_metrics,
+                inputs="training_history",
+                outputs="epoch_metrics",
+                name="log_epoch_metrics",
+            ),
             node(plot_loss, inputs="training_history", outputs="loss_plot", name="plot_loss"),
             node(
                 predict_closes,
-                inputs=["btc_model", "btc_scaler", "test_rows", "window_spec"],
+                inputs=[
+                    "btc_model",
+                    "btc_scaler",
+                    "test_rows",
+                    "window_spec",
+                    "params:modelling.prediction_batch_size",
+                ],
                 outputs="test_predictions",
                 name="predict_test_split",
             ),
@@ -66,8 +82,13 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             node(
                 build_report,
-                inputs=["test_metrics", "training_history", "test_predictions", "window_spec",
-                        "params:modelling.precision"],
+                inputs=[
+                    "test_metrics",
+                    "training_history",
+                    "test_predictions",
+                    "window_spec",
+                    "params:modelling.precision",
+                ],
                 outputs="modelling_report",
                 name="build_report",
             ),
@@ -77,20 +98,47 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs=["test_metrics_mlflow", "training_metrics_mlflow"],
                 name="log_final_metrics",
             ),
-            node(plot_predictions, inputs=["test_predictions", "test_metrics"],
-                 outputs="test_forecast_plot", name="plot_predictions"),
+            node(
+                plot_predictions,
+                inputs=["test_predictions", "test_metrics"],
+                outputs="test_forecast_plot",
+                name="plot_predictions",
+            ),
             node(
                 calibrate_intervals,
-                inputs=["btc_model", "btc_scaler", "validation_rows", "window_spec",
-                        "params:modelling.interval_coverage"],
+                inputs=[
+                    "btc_model",
+                    "btc_scaler",
+                    "validation_rows",
+                    "window_spec",
+                    "params:modelling.interval_coverage",
+                    "params:modelling.prediction_batch_size",
+                ],
                 outputs="interval_radii",
                 name="calibrate_intervals",
             ),
             node(
+                assemble_forecaster,
+                inputs=[
+                    "btc_model",
+                    "btc_scaler",
+                    "window_spec",
+                    "interval_radii",
+                    "params:feature_engineering",
+                ],
+                outputs="forecaster",
+                name="assemble_forecaster",
+            ),
+            node(
                 register_models,
-                inputs=["btc_model", "btc_scaler", "train_rows", "modelling_report",
-                        "window_spec", "params:modelling.registry", "run_name",
-                        "interval_radii", "params:feature_engineering", "gold"],
+                inputs=[
+                    "forecaster",
+                    "train_rows",
+                    "modelling_report",
+                    "params:modelling.registry",
+                    "run_name",
+                    "gold",
+                ],
                 outputs="registration",
                 name="register_models",
             ),

@@ -1,0 +1,1 @@
+"""Walk-forward evaluation: folds, baselines, scores and the Diebold-Mariano test."""

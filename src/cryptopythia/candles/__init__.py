@@ -1,0 +1,43 @@
+"""Binance candles: the kline column layout and interval arithmetic (layout), and
+silver's rules for candle tables (checks), shared by the fetcher, the dump reader, the
+silver layer, the features and the served model."""
+
+from .checks import (
+    GAP_POLICIES,
+    INVALID_ROW_POLICIES,
+    check_choice,
+    fill_gaps,
+    type_candles,
+    validate_candles,
+)
+from .layout import (
+    BRONZE_COLUMNS,
+    INTERVALS,
+    KLINE_COLUMNS,
+    OPTIONAL_COLUMNS,
+    PRICE_COLUMNS,
+    REQUIRED_COLUMNS,
+    check_interval,
+    interval_frequency,
+    interval_milliseconds,
+    interval_of,
+)
+
+__all__ = [
+    "BRONZE_COLUMNS",
+    "GAP_POLICIES",
+    "INTERVALS",
+    "INVALID_ROW_POLICIES",
+    "KLINE_COLUMNS",
+    "OPTIONAL_COLUMNS",
+    "PRICE_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "check_choice",
+    "check_interval",
+    "fill_gaps",
+    "interval_frequency",
+    "interval_milliseconds",
+    "interval_of",
+    "type_candles",
+    "validate_candles",
+]

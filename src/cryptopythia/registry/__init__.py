@@ -1,0 +1,1 @@
+"""The MLflow Model Registry: registering a forecaster, loading it, aliases and promotion."""

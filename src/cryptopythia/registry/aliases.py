@@ -1,0 +1,78 @@
+"""Registry aliases and versions: look-ups, and alias moves that happen all or not at all."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+logger = logging.getLogger(__name__)
+
+
+def version_of(client: MlflowClient, name: str, alias: str) -> Any | None:
+    """The model version an alias points at, or None."""
+    try:
+        return client.get_model_version_by_alias(name, alias)
+    except MlflowException:
+        return None
+
+
+def model_exists(client: MlflowClient, name: str) -> bool:
+    """Whether a registered model of that name exists."""
+    try:
+        client.get_registered_model(name)
+    except MlflowException:
+        return False
+    return True
+
+
+def move_aliases(client: MlflowClient, versions: dict[str, str], aliases: list[str]) -> None:
+    """Point every alias of each registered model at its version, all or none: on a failure
+    the aliases already moved are put back where they were."""
+    previous: dict[tuple[str, str], str | None] = {}
+    try:
+        for alias in aliases:
+            for name, version in versions.items():
+                current = version_of(client, name, alias)
+                client.set_registered_model_alias(name, alias, version)
+                previous[(name, alias)] = str(current.version) if current else None
+    except Exception:
+        _restore_aliases(client, previous)
+        raise
+
+
+def move_alias(client: MlflowClient, versions: dict[str, str], alias: str) -> None:
+    """Point ``alias`` of each registered model at its version, all or none."""
+    move_aliases(client, versions, [alias])
+
+
+def _restore_aliases(client: MlflowClient, previous: dict[tuple[str, str], str | None]) -> None:
+    for (name, alias), version in previous.items():
+        try:
+            if version is None:
+                client.delete_registered_model_alias(name, alias)
+            else:
+                client.set_registered_model_alias(name, alias, version)
+        except MlflowException as error:  # pragma: no cover - best effort
+            logger.error("Could not restore alias %s@%s: %s", name, alias, error)
+
+
+def delete_versions(
+    client: MlflowClient, created: list[tuple[str, str]], new_models: list[str]
+) -> None:
+    """Undo a partial registration: delete the created versions and the registered models
+    it created."""
+    for name, version in created:
+        try:
+            client.delete_model_version(name, version)
+            logger.warning("Rolled back %s v%s after a failed registration.", name, version)
+        except MlflowException as error:  # pragma: no cover - best effort
+            logger.error("Could not delete %s v%s: %s", name, version, error)
+    for name in new_models:
+        try:
+            if model_exists(client, name):
+                client.delete_registered_model(name)
+        except MlflowException as error:  # pragma: no cover - best effort
+            logger.error("Could not delete the registered model %s: %s", name, error)

@@ -1,0 +1,1 @@
+"""The served model (``mlflow models serve``): candles in, forecasts and intervals out."""

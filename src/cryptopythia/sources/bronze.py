@@ -1,0 +1,229 @@
+"""The bronze table: Binance klines as fetched (API pages or dump files), checked against
+what is stored and merged with it; one symbol and interval since a start date."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from binance.client import Client
+
+from ..candles import (
+    BRONZE_COLUMNS,
+    REQUIRED_COLUMNS,
+    interval_milliseconds,
+    type_candles,
+    validate_candles,
+)
+from .binance import RetryPolicy, fetch_closed_klines, server_time_ms
+from .dump import read_kline_dump
+
+logger = logging.getLogger(__name__)
+
+SOURCES = ("binance", "dump")
+
+
+@dataclass(frozen=True)
+class BronzeQuery:
+    """Which candles bronze holds, from checked ``data_engineering`` parameters."""
+
+    source: str
+    symbol: str
+    interval: str
+    start_date: Any  # as configured, for messages
+    start_ms: int
+    invalid_rows: str
+
+
+def check_symbol(symbol: Any) -> str:
+    """``symbol`` as a string if it looks like a Binance pair (BTCUSDT), else raise."""
+    symbol = str(symbol)
+    if not re.fullmatch(r"[A-Z0-9]{2,20}", symbol):
+        raise ValueError(
+            f"data_engineering.symbol={symbol!r} is not a Binance symbol; use the "
+            "upper-case pair without separator, e.g. BTCUSDT."
+        )
+    return symbol
+
+
+def start_milliseconds(start_date: Any) -> int:
+    """``data_engineering.start_date`` as UTC epoch ms; a clear error if it is no date."""
+    try:
+        start = pd.Timestamp(str(start_date).strip()) if start_date is not None else pd.NaT
+    except ValueError:
+        start = pd.NaT
+    if pd.isna(start):
+        raise ValueError(
+            f"data_engineering.start_date={start_date!r} is not a date; use YYYY-MM-DD, "
+            "e.g. --params data_engineering.start_date=2017-08-17 (BTCUSDT's listing)."
+        )
+    start = start.tz_localize("UTC") if start.tzinfo is None else start.tz_convert("UTC")
+    return round(start.timestamp() * 1000)
+
+
+def check_start_is_past(start_ms: int, start_date: Any, now_ms: int) -> None:
+    """Raise if ``start_date`` (``start_ms``) is not before ``now_ms``."""
+    if start_ms >= now_ms:
+        raise ValueError(
+            f"data_engineering.start_date={start_date!r} is in the future; no candle "
+            "exists yet. Use a past date, e.g. 2017-08-17 (BTCUSDT's listing)."
+        )
+
+
+def klines_to_bronze(klines: list[list[Any]] | pd.DataFrame) -> pd.DataFrame:
+    """Binance klines (API rows or dump table) as the bronze table: 11 typed columns."""
+    table = pd.DataFrame(klines)
+    if not isinstance(klines, pd.DataFrame):
+        table = table.iloc[:, : len(BRONZE_COLUMNS)]
+        table.columns = list(BRONZE_COLUMNS[: table.shape[1]])
+        null = table.isna().any(axis=1)  # an API row has every field
+        if null.any():
+            raise ValueError(
+                f"Malformed klines: {int(null.sum())} row(s) with a null field, first "
+                f"(row {int(null.to_numpy().argmax())}): {table[null].iloc[0].tolist()}."
+            )
+    table = table.reindex(columns=list(BRONZE_COLUMNS))
+    numeric = table.apply(pd.to_numeric, errors="coerce")
+    bad = numeric[list(REQUIRED_COLUMNS)].isna().any(axis=1) & table[
+        list(REQUIRED_COLUMNS)
+    ].notna().all(axis=1)
+    if bad.any():
+        raise ValueError(
+            f"Malformed klines: {int(bad.sum())} row(s) with a non-numeric field, e.g. "
+            f"{table[bad].iloc[0].tolist()}."
+        )
+    no_time = numeric[["open_time", "close_time"]].isna().any(axis=1)
+    if no_time.any():
+        raise ValueError(
+            f"{int(no_time.sum())} kline row(s) without open_time/close_time, first at row "
+            f"{int(no_time.to_numpy().argmax())}: {table[no_time].iloc[0].tolist()}. Every "
+            "candle needs both; if this is data/01_raw/bronze.csv, delete it and fetch again."
+        )
+    for column in ("open_time", "close_time"):
+        numeric[column] = numeric[column].astype("int64")
+    return numeric
+
+
+def check_bronze_interval(bronze: pd.DataFrame, interval: str, what: str) -> None:
+    """Raise if ``bronze``'s candles (described as ``what``) are not ``interval`` apart."""
+    step_ms = interval_milliseconds(interval)
+    if step_ms is None or len(bronze) < 2:
+        return
+    typical_step = int(np.median(np.diff(np.sort(bronze["open_time"].to_numpy()))))
+    if typical_step != step_ms:
+        raise ValueError(
+            f"{what} holds candles {typical_step // 1000} s apart, but "
+            f"data_engineering.interval={interval!r} asks for {step_ms // 1000} s. Keep one "
+            "interval per bronze file: delete or move data/01_raw/bronze.csv, or run with "
+            "the matching interval."
+        )
+
+
+def merge_bronze(bronze_previous: pd.DataFrame, new_bronze: pd.DataFrame) -> pd.DataFrame:
+    """Stored bronze plus new candles: one row per open_time, sorted.
+
+    Per column the newest non-empty value wins, so a 7-column dump row does not blank
+    the extra columns of the same candle fetched from the API.
+    """
+    frames = [frame for frame in (bronze_previous, new_bronze) if not frame.empty]
+    if not frames:
+        return pd.DataFrame(columns=list(BRONZE_COLUMNS))
+    merged = pd.concat(frames, ignore_index=True)
+    if merged["open_time"].is_unique:
+        return merged.sort_values("open_time", ignore_index=True)
+    return merged.groupby("open_time", sort=True, as_index=False).last()[merged.columns]
+
+
+def stored_bronze(bronze_previous: pd.DataFrame, interval: str) -> pd.DataFrame:
+    """The stored bronze table, typed, if its candles are ``interval`` apart."""
+    if bronze_previous.empty:
+        return bronze_previous
+    previous = klines_to_bronze(bronze_previous)
+    check_bronze_interval(previous, interval, "The stored bronze table")
+    return previous
+
+
+def dump_bronze(dump_path: str | None, query: BronzeQuery) -> pd.DataFrame:
+    """The dump's candles with open_time >= the query's start, as bronze rows."""
+    if not dump_path:
+        raise ValueError(
+            "data_engineering.source is 'dump' but data_engineering.dump_path is not "
+            "set; pass --params data_engineering.dump_path=<file or folder>."
+        )
+    check_start_is_past(query.start_ms, query.start_date, int(time.time() * 1000))
+    dump = klines_to_bronze(read_kline_dump(dump_path, query.symbol, query.interval))
+    kept = dump[dump["open_time"] >= query.start_ms].reset_index(drop=True)
+    if len(kept) < len(dump):
+        logger.info(
+            "Dump: skipping %d candle(s) before data_engineering.start_date=%s.",
+            len(dump) - len(kept),
+            query.start_date,
+        )
+    check_bronze_interval(kept, query.interval, f"The kline dump {dump_path}")
+    return kept
+
+
+def binance_bronze(
+    previous: pd.DataFrame,
+    client: Client,
+    query: BronzeQuery,
+    policy: RetryPolicy,
+    page_limit: int,
+) -> pd.DataFrame:
+    """New closed candles from Binance after the stored ones, judged by Binance's clock."""
+    now_ms = server_time_ms(client, policy)
+    check_start_is_past(query.start_ms, query.start_date, now_ms)
+    start_ms = query.start_ms
+    if not previous.empty:
+        # The next candle opens one interval after the last stored one.
+        step_ms = interval_milliseconds(query.interval) or 1
+        start_ms = max(start_ms, int(previous["open_time"].max()) + step_ms)
+    klines = fetch_closed_klines(
+        client,
+        symbol=query.symbol,
+        interval=query.interval,
+        start_ms=start_ms,
+        now_ms=now_ms,
+        page_limit=page_limit,
+        policy=policy,
+    )
+    return klines_to_bronze(klines)
+
+
+def _check_new_rows(previous: pd.DataFrame, new: pd.DataFrame, query: BronzeQuery) -> None:
+    """Silver's own checks on stored + new rows, so bad rows never reach bronze."""
+    combined = pd.concat([f for f in (previous, new) if not f.empty], ignore_index=True)
+    combined = combined.sort_values("open_time", kind="stable", ignore_index=True)
+    try:
+        validate_candles(type_candles(combined), query.invalid_rows)
+    except ValueError as error:
+        raise ValueError(
+            f"Not updating data/01_raw/bronze.csv ({len(previous)} stored + {len(new)} new "
+            f"rows from source={query.source!r}); it was left as it was. {error}"
+        ) from error
+
+
+def add_new_candles(previous: pd.DataFrame, new: pd.DataFrame, query: BronzeQuery) -> pd.DataFrame:
+    """Stored + new bronze rows merged, once both pass silver's checks together."""
+    if previous.empty and new.empty:
+        where = "Binance returned" if query.source == "binance" else "The dump holds"
+        raise ValueError(
+            f"{where} no closed {query.symbol} {query.interval} candle since "
+            f"{query.start_date}: check data_engineering.symbol, start_date and dump_path."
+        )
+    _check_new_rows(previous, new, query)
+    bronze = merge_bronze(previous, new)
+    check_bronze_interval(bronze, query.interval, "Stored bronze with the new candles")
+    logger.info(
+        "Bronze (%s): %d stored + %d new candles = %d.",
+        query.source,
+        len(previous),
+        len(new),
+        len(bronze),
+    )
+    return bronze

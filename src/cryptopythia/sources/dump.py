@@ -1,0 +1,126 @@
+"""Reader for Binance's public kline dumps (monthly/daily CSV files or their zips)."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+
+from ..candles import KLINE_COLUMNS, REQUIRED_COLUMNS
+
+logger = logging.getLogger(__name__)
+
+# Open times above this are microseconds (Binance's spot dumps since 2025), below it
+# milliseconds: 1e14 ms is the year 5138, 1e14 us is 1973.
+_MICROSECOND_THRESHOLD = 10**14
+# Binance's dump file names: BTCUSDT-1d-2024-01.csv(.zip), BTCUSDT-4h-2024-01-31.zip.
+_BINANCE_DUMP_NAME = re.compile(
+    r"(?P<symbol>[A-Z0-9]+)-(?P<interval>\d+[smhdwM])-\d{4}-\d{2}(?:-\d{2})?\.(?:csv|zip)",
+    re.IGNORECASE,
+)
+
+
+def _read_kline_csv(text: str, source: str) -> pd.DataFrame:
+    """One dump CSV (header or not, 7 to 12 columns) as Binance-ordered columns."""
+    table = pd.read_csv(io.StringIO(text), header=None, dtype=str)
+    if table.empty:
+        raise ValueError(f"Kline dump {source} is empty.")
+    if not table.iloc[0, 0].strip().lstrip("-").isdigit():
+        table = table.iloc[1:]  # a header row
+    n_columns = table.shape[1]
+    if not len(REQUIRED_COLUMNS) <= n_columns <= len(KLINE_COLUMNS):
+        raise ValueError(
+            f"Kline dump {source} has {n_columns} columns; Binance klines have "
+            f"{len(REQUIRED_COLUMNS)} to {len(KLINE_COLUMNS)}, starting with "
+            f"{', '.join(REQUIRED_COLUMNS)}."
+        )
+    table.columns = list(KLINE_COLUMNS[:n_columns])
+    table = table.apply(pd.to_numeric, errors="coerce")
+    bad = table[list(REQUIRED_COLUMNS)].isna().any(axis=1)
+    if bad.any():
+        first = int(bad.to_numpy().argmax())
+        raise ValueError(
+            f"Kline dump {source}: {int(bad.sum())} row(s) with a missing or non-numeric "
+            f"value in {', '.join(REQUIRED_COLUMNS)} (first at data row {first + 1})."
+        )
+    for column in ("open_time", "close_time"):
+        times = table[column].astype("int64")
+        table[column] = times.where(times < _MICROSECOND_THRESHOLD, times // 1000)
+    return table
+
+
+def _dump_files(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    files = sorted(p for p in path.iterdir() if p.suffix.lower() in {".csv", ".zip"})
+    if not files:
+        raise FileNotFoundError(
+            f"No .csv or .zip kline files in {path} (data_engineering.dump_path)."
+        )
+    return files
+
+
+def check_dump_name(name: str, symbol: str | None, interval: str | None) -> None:
+    """Raise if ``name`` is a Binance dump name for another symbol or interval."""
+    match = _BINANCE_DUMP_NAME.fullmatch(Path(name).name)
+    if match is None:
+        return  # not Binance's naming (e.g. btcusdt_1d.csv): nothing to check
+    found_symbol, found_interval = match["symbol"].upper(), match["interval"]
+    if (symbol is not None and found_symbol != symbol) or (
+        interval is not None and found_interval != interval
+    ):
+        raise ValueError(
+            f"Kline dump {name} holds {found_symbol} {found_interval} candles, but the run "
+            f"asks for data_engineering.symbol={symbol!r} and interval={interval!r}. Point "
+            "data_engineering.dump_path at the matching files, or set symbol/interval to "
+            f"{found_symbol!r}/{found_interval!r}."
+        )
+
+
+def _read_zip(file: Path, symbol: str | None, interval: str | None) -> list[pd.DataFrame]:
+    with zipfile.ZipFile(file) as archive:
+        members = sorted(n for n in archive.namelist() if n.lower().endswith(".csv"))
+        if not members:
+            raise ValueError(
+                f"Kline dump {file} holds no .csv file (it has: "
+                f"{', '.join(archive.namelist()[:5]) or 'nothing'}). Use Binance's kline "
+                "zips (one BTCUSDT-1d-YYYY-MM.csv inside) or remove it from "
+                "data_engineering.dump_path."
+            )
+        tables = []
+        for member in members:
+            check_dump_name(member, symbol, interval)
+            text = archive.read(member).decode("utf-8")
+            tables.append(_read_kline_csv(text, f"{file.name}:{member}"))
+    return tables
+
+
+def read_kline_dump(
+    dump_path: str | Path, symbol: str | None = None, interval: str | None = None
+) -> pd.DataFrame:
+    """Every kline in a dump file or folder, ms timestamps, in Binance's column order.
+
+    Files named like Binance's (``<SYMBOL>-<interval>-YYYY-MM...``) must match ``symbol``
+    and ``interval`` when given.
+    """
+    path = Path(dump_path)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"data_engineering.dump_path={str(dump_path)!r} does not exist. Point it at a "
+            "Binance kline CSV/zip or a folder of them, e.g. --params "
+            "data_engineering.dump_path=../shared/data/btcusdt_1d.csv"
+        )
+    tables = []
+    for file in _dump_files(path):
+        check_dump_name(file.name, symbol, interval)
+        if file.suffix.lower() == ".zip":
+            tables.extend(_read_zip(file, symbol, interval))
+        else:
+            tables.append(_read_kline_csv(file.read_text(encoding="utf-8"), file.name))
+    klines = pd.concat(tables, ignore_index=True)
+    logger.info("Read %d klines from %d dump file(s) at %s.", len(klines), len(tables), path)
+    return klines

@@ -1,0 +1,93 @@
+"""The multi-step forecast: dates, direct/recursive consistency, intervals, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cryptopythia.model.forecaster import forecast, interval_radius, steps_until
+from cryptopythia.model.scaling import inverse_target, scale_table
+from cryptopythia.model.targets import target_to_close
+from cryptopythia.model.windows import last_windows
+
+from support.forecasters import make_forecaster, make_silver
+
+
+@pytest.fixture(scope="module")
+def daily():
+    silver = make_silver(260)
+    return silver, make_forecaster(silver)
+
+
+def test_steps_until_counts_candles_up_to_the_target():
+    last = pd.Timestamp("2025-07-09", tz="UTC")
+    assert steps_until(last, "2025-07-10", "1d") == 1
+    assert steps_until(last, "2025-07-31", "1d") == 22
+    assert steps_until(pd.Timestamp("2025-10-08 08:00", tz="UTC"), "2025-10-09", "4h") == 4
+    with pytest.raises(ValueError, match="not after the last candle"):
+        steps_until(last, "2025-07-09", "1d")
+    with pytest.raises(ValueError, match="is not a date"):
+        steps_until(last, "next tuesday", "1d")
+
+
+@pytest.mark.parametrize(
+    "interval, step", [("1d", pd.Timedelta(days=1)), ("4h", pd.Timedelta(hours=4))]
+)
+def test_forecast_dates_follow_the_last_candle(interval, step):
+    silver = make_silver(200, interval)
+    result = forecast(silver, make_forecaster(silver, interval), 8)
+    expected = silver["open_time"].iloc[-1] + step * np.arange(1, 9)
+    assert list(result["open_time"]) == list(expected)
+    assert list(result["step"]) == list(range(1, 9))
+
+
+def test_first_horizon_steps_are_the_direct_prediction(daily):
+    silver, forecaster = daily
+    from cryptopythia.features import build_gold
+    from cryptopythia.model.forecaster import _model_table
+
+    spec = forecaster.spec
+    table = _model_table(build_gold(silver, forecaster.feature_params, "1d"), spec)
+    window = last_windows(scale_table(forecaster.scaler, table, spec), spec["n_timesteps"])[-1:]
+    raw = forecaster.model.predict(window, verbose=0)
+    direct = target_to_close(
+        inverse_target(forecaster.scaler, raw), table["close_usd"].to_numpy()[-1:], spec["target"]
+    )[0]
+    result = forecast(silver, forecaster, 3)
+    np.testing.assert_allclose(result["forecast_close"], direct, rtol=1e-6)
+
+
+def test_recursion_is_consistent_with_shorter_forecasts(daily):
+    silver, forecaster = daily
+    long = forecast(silver, forecaster, 10)
+    short = forecast(silver, forecaster, 4)
+    np.testing.assert_allclose(long["forecast_close"][:4], short["forecast_close"], rtol=1e-9)
+    # Steps 4..6 come from a window that ends on the third forecast: feeding the first
+    # three forecasts back as candles gives the same steps.
+    from cryptopythia.model.forecaster import _synthetic_candles
+
+    first = long["forecast_close"].to_numpy()[:3]
+    volume = float(silver["volume"].iloc[-forecaster.spec["n_timesteps"] :].median())
+    extended = pd.concat(
+        [silver, _synthetic_candles(silver, first, "1d", volume)], ignore_index=True
+    )
+    np.testing.assert_allclose(
+        forecast(extended, forecaster, 3)["forecast_close"], long["forecast_close"][3:6], rtol=1e-9
+    )
+
+
+def test_intervals_contain_the_forecast_and_widen(daily):
+    silver, forecaster = daily
+    result = forecast(silver, forecaster, 9)
+    assert (result["lower_80"] < result["forecast_close"]).all()
+    assert (result["forecast_close"] < result["upper_80"]).all()
+    width = np.log(result["upper_80"] / result["forecast_close"])
+    assert np.all(np.diff(width) > 0)
+    assert interval_radius([0.1, 0.2], 8) == pytest.approx(0.2 * 2)
+
+
+def test_too_few_candles_is_an_error(daily):
+    silver, forecaster = daily
+    with pytest.raises(ValueError, match=f"needs at least {forecaster.min_candles}"):
+        forecast(silver.iloc[-(forecaster.min_candles - 1) :], forecaster, 1)

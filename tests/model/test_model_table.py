@@ -1,0 +1,228 @@
+"""Unit tests of the modelling nodes: checks, split, leakage, windows, targets, metrics."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cryptopythia.model.evaluation import evaluate_forecasts
+from cryptopythia.model.network import conv_output_length, minimum_timesteps
+from cryptopythia.model.scaling import fit_scaler, inverse_target, scale_table
+from cryptopythia.model.table import (
+    check_modelling_params,
+    prepare_model_table,
+    split_chronologically,
+)
+from cryptopythia.model.targets import TARGET_KINDS, make_target, target_to_close
+from cryptopythia.model.windows import target_paths, window_dataset, window_view
+
+from conftest import needs_shared_data
+from support.modelling import PARAMS, make_gold
+
+
+def params(**overrides) -> dict:
+    result = copy.deepcopy(PARAMS)
+    result.update(overrides)
+    return result
+
+
+def indexed_table(n_rows: int, kind: str = "log_return") -> tuple[pd.DataFrame, dict]:
+    """A table whose feature ``row`` is the row number, to trace where windows come from."""
+    close = 100 * np.exp(np.cumsum(np.random.default_rng(0).normal(0, 0.02, n_rows)))
+    gold = pd.DataFrame(
+        {
+            "open_time": pd.date_range("2020-01-01", periods=n_rows, freq="D", tz="UTC"),
+            "close": close,
+            "row": np.arange(n_rows, dtype="float64"),
+        }
+    )
+    return prepare_model_table(
+        gold, params(features=["row"], target=kind, n_timesteps=46, horizon=3)
+    )
+
+
+# ------------------------------------------------------------------------- checks
+
+
+def test_the_default_stack_needs_46_timesteps_and_the_seeds_35_is_rejected():
+    layers = PARAMS["layers"]
+    assert minimum_timesteps(layers) == 46
+    assert conv_output_length(46, layers) == 1
+    assert conv_output_length(45, layers) == 0
+    with pytest.raises(ValueError, match="the minimum n_timesteps is 46"):
+        check_modelling_params(params(n_timesteps=35))
+    same = {**layers, "padding": "same"}
+    assert minimum_timesteps(same) == 16
+
+
+def test_unknown_target_scaler_and_precision_are_rejected():
+    with pytest.raises(
+        ValueError, match="Unknown modelling.target 'price'.*close, diff, log_return"
+    ):
+        check_modelling_params(params(target="price"))
+    with pytest.raises(ValueError, match="Unknown modelling.scaler"):
+        check_modelling_params(params(scaler="maxabs"))
+    with pytest.raises(ValueError, match="Unknown modelling.precision 'float16'"):
+        check_modelling_params(params(precision="float16"))
+
+
+def test_gold_shorter_than_one_window_is_rejected():
+    gold = make_gold(80)  # 54 rows after the warm-up, one window needs 61
+    with pytest.raises(ValueError, match="fewer than one window.*= 61"):
+        prepare_model_table(gold, params())
+
+
+def test_features_all_takes_numeric_columns_but_timestamps_and_lists_are_checked():
+    gold = make_gold(120)
+    table, spec = prepare_model_table(gold, params())
+    assert "open_time" not in spec["features"] and "close_time" not in spec["features"]
+    assert {"close", "log_return", "macd", "was_filled"} <= set(spec["features"])
+    assert spec["scaler_columns"][-1] == "target_log_return"
+    assert spec["interval"] == "1d"
+    with pytest.raises(ValueError, match="does not have: \\['rsi_99'\\]"):
+        prepare_model_table(gold, params(features=["close", "rsi_99"]))
+
+
+# -------------------------------------------------------------------------- split
+
+
+def test_split_is_chronological_with_fractions_or_dates():
+    table, spec = indexed_table(400)
+    train, validation, test = split_chronologically(table, {"validation": 0.2, "test": 0.25}, 46, 3)
+    assert (len(train), len(validation), len(test)) == (220, 80, 100)
+    assert train["open_time"].max() < validation["open_time"].min()
+    assert validation["open_time"].max() < test["open_time"].min()
+    assert pd.concat([train, validation, test])["row"].tolist() == list(range(400))
+
+    by_date = split_chronologically(
+        table, {"validation": "2020-08-01", "test": "2020-11-01"}, 46, 3
+    )
+    assert by_date[1]["open_time"].iloc[0] == pd.Timestamp("2020-08-01", tz="UTC")
+    assert by_date[2]["open_time"].iloc[0] == pd.Timestamp("2020-11-01", tz="UTC")
+
+
+@pytest.mark.parametrize(
+    ("split", "part"),
+    [
+        ({"validation": 0.15, "test": 0.01}, "test"),
+        ({"validation": "2020-02-01", "test": "2020-02-10"}, "train"),
+        ({"validation": "2021-01-01", "test": "2021-01-20"}, "validation"),
+        ({"validation": "2020-06-01", "test": "2030-01-01"}, "test"),
+    ],
+)
+def test_a_split_leaving_a_part_without_one_window_is_rejected(split, part):
+    table, _ = indexed_table(400)
+    with pytest.raises(ValueError, match=f"The {part} part .* needs at least .* = 49"):
+        split_chronologically(table, split, 46, 3)
+
+
+# ----------------------------------------------------------------------- leakage
+
+
+@needs_shared_data
+@pytest.mark.parametrize("kind", ["minmax", "standard"])
+def test_scaler_statistics_are_the_training_rows_statistics(kind):
+    table, spec = prepare_model_table(make_gold(700), params(scaler=kind))
+    train, validation, test = split_chronologically(table, PARAMS["split"], 60, 1)
+    scaler = fit_scaler(train, spec)
+    train_values = train[spec["scaler_columns"]]
+    assert list(scaler.feature_names_in_) == spec["scaler_columns"]
+    if kind == "minmax":
+        np.testing.assert_allclose(scaler.data_min_, train_values.min())
+        np.testing.assert_allclose(scaler.data_max_, train_values.max())
+        everything = pd.concat([train, validation, test])[spec["scaler_columns"]]
+        assert (everything.max() > train_values.max()).any()  # later rows were not seen
+    else:
+        np.testing.assert_allclose(scaler.mean_, train_values.mean())
+
+
+@pytest.mark.parametrize("horizon", [1, 3])
+def test_no_window_or_target_crosses_a_split_boundary(horizon):
+    table, spec = indexed_table(400)
+    spec = {**spec, "horizon": horizon}
+    parts = split_chronologically(table, {"validation": 0.2, "test": 0.2}, 46, horizon)
+    identity = _IdentityScaler(spec["scaler_columns"])
+    for part in parts:
+        rows = part["row"].to_numpy()
+        scaled = scale_table(identity, part, spec)
+        windows = window_view(scaled, 46, horizon)
+        targets = target_paths(scaled, 46, horizon)
+        assert len(windows) == len(targets) == len(part) - 46 - horizon + 1
+        assert np.shares_memory(windows, scaled)  # a strided view, not 46 copies
+        window_rows = windows[:, :, 0]
+        assert window_rows.min() >= rows[0] and window_rows.max() <= rows[-1]
+        # targets are the target column at rows t+1..t+horizon, t = the window's last row
+        last_rows = window_rows[:, -1].astype(int) - int(rows[0])
+        expected = np.stack(
+            [scaled[last_rows + step, -1] for step in range(1, horizon + 1)], axis=1
+        )
+        np.testing.assert_array_equal(targets, expected)
+        # the tf.data pipeline yields exactly the same pairs
+        batches = list(window_dataset(scaled, 46, horizon, batch_size=32))
+        data_x = np.concatenate([x.numpy() for x, _ in batches])
+        data_y = np.concatenate([y.numpy() for _, y in batches])
+        np.testing.assert_array_equal(data_x, windows)
+        np.testing.assert_array_equal(data_y, targets)
+
+
+class _IdentityScaler:
+    """Leaves values unchanged, so scaled windows show the row numbers."""
+
+    def __init__(self, columns):
+        self.feature_names_in_ = np.array(columns)
+        self.n_features_in_ = len(columns)
+
+    def transform(self, frame):
+        return np.asarray(frame, dtype="float64")
+
+
+# ------------------------------------------------------------------------ targets
+
+
+@pytest.mark.parametrize("kind", TARGET_KINDS)
+@pytest.mark.parametrize("horizon", [1, 4])
+def test_targets_convert_back_to_the_close(kind, horizon):
+    close = pd.Series(100 * np.exp(np.cumsum(np.random.default_rng(1).normal(0, 0.03, 50))))
+    target = make_target(close, kind).to_numpy()
+    origins = np.arange(1, 50 - horizon)
+    paths = np.stack([target[origins + step] for step in range(1, horizon + 1)], axis=1)
+    closes = target_to_close(paths, close.to_numpy()[origins], kind)
+    expected = np.stack(
+        [close.to_numpy()[origins + step] for step in range(1, horizon + 1)], axis=1
+    )
+    np.testing.assert_allclose(closes, expected)
+
+
+@needs_shared_data
+@pytest.mark.parametrize("kind", ["minmax", "standard", "robust"])
+def test_inverse_target_undoes_the_scaling_of_the_target_column(kind):
+    table, spec = prepare_model_table(make_gold(300), params(scaler=kind, target="diff"))
+    scaler = fit_scaler(table, spec)
+    scaled = scale_table(scaler, table, spec)
+    restored = inverse_target(scaler, scaled[1:, -1].reshape(-1, 1))
+    expected = table["target_diff"].to_numpy()[1:]
+    # float32 scaled values: exact to ~1e-7 of the column's range
+    np.testing.assert_allclose(restored[:, 0], expected, atol=1e-6 * np.ptp(expected))
+
+
+# ------------------------------------------------------------------------ metrics
+
+
+def test_metrics_of_a_perfect_model_and_of_the_naive_forecast():
+    actual = np.array([101.0, 99.0, 102.0, 104.0])
+    last = np.array([100.0, 101.0, 99.0, 102.0])
+    predictions = pd.DataFrame(
+        {"actual_close": actual, "last_close": last, "predicted_close": actual, "naive_close": last}
+    )
+    train = pd.DataFrame({"close_usd": [100.0, 102.0, 101.0, 105.0]})  # naive MAE 7/3
+    metrics = evaluate_forecasts(predictions, train, horizon=1)
+    assert metrics["rmse"] == 0 and metrics["mase"] == 0 and metrics["r2"] == 1
+    assert metrics["directional_accuracy"] == 1 and metrics["rmse_ratio_to_naive"] == 0
+    assert metrics["naive_rmse"] == pytest.approx(np.sqrt(np.mean((actual - last) ** 2)))
+    assert metrics["naive_mae"] == pytest.approx(2.0)
+    assert metrics["naive_mase"] == pytest.approx(2.0 / (7 / 3))
+    assert metrics["naive_mape"] == pytest.approx(np.mean(np.abs(actual - last) / actual))
+    assert metrics["up_share"] == 0.75 and metrics["n_test_windows"] == 4

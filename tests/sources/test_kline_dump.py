@@ -1,0 +1,122 @@
+"""Binance's public kline dumps: CSV or zip, header or not, ms or us, 7 or 12 columns."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cryptopythia.sources.bronze import klines_to_bronze
+from cryptopythia.sources.dump import read_kline_dump
+
+from support.fake_binance import make_klines
+
+HEADER = (
+    "open_time,open,high,low,close,volume,close_time,quote_volume,count,"
+    "taker_buy_volume,taker_buy_quote_volume,ignore"
+)
+
+
+def dump_text(klines, n_columns=12, header=False, microseconds=False) -> str:
+    lines = [",".join(HEADER.split(",")[:n_columns])] if header else []
+    for kline in klines:
+        row = list(kline[:n_columns])
+        if microseconds:
+            row[0], row[6] = row[0] * 1000, row[6] * 1000 + 999
+        lines.append(",".join(map(str, row)))
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def klines():
+    return make_klines(90, "1d", with_open_candle=False)
+
+
+@pytest.mark.parametrize("header", [False, True])
+@pytest.mark.parametrize("microseconds", [False, True])
+@pytest.mark.parametrize("n_columns", [7, 12])
+def test_reads_a_single_csv_in_every_layout(tmp_path, klines, header, microseconds, n_columns):
+    path = tmp_path / "BTCUSDT-1d-2024-01.csv"
+    path.write_text(dump_text(klines, n_columns, header, microseconds))
+    table = read_kline_dump(path)
+    bronze = klines_to_bronze(table)
+    expected = klines_to_bronze(klines)
+    assert list(bronze["open_time"]) == list(expected["open_time"])
+    assert list(bronze["close_time"]) == list(expected["close_time"])
+    pd.testing.assert_series_equal(bronze["close"], expected["close"])
+    if n_columns == 7:
+        assert bronze["number_of_trades"].isna().all()
+    else:
+        pd.testing.assert_series_equal(bronze["number_of_trades"], expected["number_of_trades"])
+
+
+def test_reads_a_folder_of_monthly_zips_and_csvs(tmp_path: Path, klines):
+    months = [klines[:30], klines[30:60], klines[60:]]
+    for i, month in enumerate(months[:2]):
+        with zipfile.ZipFile(tmp_path / f"BTCUSDT-1d-2024-0{i + 1}.zip", "w") as archive:
+            archive.writestr(f"BTCUSDT-1d-2024-0{i + 1}.csv", dump_text(month, microseconds=i == 1))
+    (tmp_path / "BTCUSDT-1d-2024-03.csv").write_text(dump_text(months[2], header=True))
+    (tmp_path / "README.txt").write_text("not a kline file")
+    bronze = klines_to_bronze(read_kline_dump(tmp_path))
+    assert list(bronze["open_time"]) == [k[0] for k in klines]
+
+
+def test_missing_path_says_how_to_fix(tmp_path):
+    with pytest.raises(FileNotFoundError, match="dump_path=.*does not exist"):
+        read_kline_dump(tmp_path / "nope.csv")
+
+
+def test_folder_without_kline_files_is_an_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="No .csv or .zip kline files"):
+        read_kline_dump(tmp_path)
+
+
+def test_too_few_columns_is_an_error(tmp_path, klines):
+    path = tmp_path / "short.csv"
+    path.write_text(dump_text(klines, n_columns=5))
+    with pytest.raises(ValueError, match="has 5 columns"):
+        read_kline_dump(path)
+
+
+def test_non_numeric_price_is_an_error(tmp_path, klines):
+    text = dump_text(klines).replace(str(klines[3][4]), "oops", 1)
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    with pytest.raises(ValueError, match="non-numeric"):
+        read_kline_dump(path)
+
+
+def test_zip_without_a_csv_says_which_file_and_how_to_fix(tmp_path):
+    with zipfile.ZipFile(tmp_path / "BTCUSDT-1d-2024-01.zip", "w") as archive:
+        archive.writestr("notes.txt", "no klines here")
+    message = r"BTCUSDT-1d-2024-01.zip holds no .csv file \(it has: notes.txt\)"
+    with pytest.raises(ValueError, match=message):
+        read_kline_dump(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["ETHUSDT-1d-2024-01.csv", "BTCUSDT-4h-2024-01.csv", "BTCUSDT-4h-2024-01-31.zip"],
+)
+def test_binance_named_files_for_another_symbol_or_interval_are_an_error(tmp_path, klines, name):
+    path = tmp_path / name
+    if name.endswith(".zip"):
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr(name.replace(".zip", ".csv"), dump_text(klines))
+    else:
+        path.write_text(dump_text(klines))
+    symbol, interval = name.split("-")[:2]
+    with pytest.raises(
+        ValueError,
+        match=rf"holds {symbol} {interval} candles, but the run asks for "
+        r"data_engineering.symbol='BTCUSDT' and interval='1d'",
+    ):
+        read_kline_dump(tmp_path, "BTCUSDT", "1d")
+
+
+@pytest.mark.parametrize("name", ["btcusdt_1d.csv", "BTCUSDT-1d-2024-01.csv", "klines.csv"])
+def test_matching_or_unpatterned_file_names_are_accepted(tmp_path, klines, name):
+    (tmp_path / name).write_text(dump_text(klines))
+    assert len(read_kline_dump(tmp_path / name, "BTCUSDT", "1d")) == len(klines)

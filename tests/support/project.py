@@ -1,0 +1,196 @@
+"""A throw-away copy of the project and ways to run it: in-process Kedro sessions (tests)
+and timed `kedro run` subprocesses (benchmarks), plus small server helpers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+DAILY_CANDLES = SHARED_DATA / "btcusdt_1d.csv"
+FOUR_HOUR_CANDLES = SHARED_DATA / "btcusdt_4h.csv"
+DATA_LAYERS = (
+    "01_raw",
+    "02_intermediate",
+    "03_primary",
+    "04_feature",
+    "05_model_input",
+    "06_models",
+    "07_model_output",
+    "08_reporting",
+)
+BIN = Path(sys.executable).parent
+
+
+def copy_project(folder: Path, with_source: bool = False) -> Path:
+    """pyproject + conf (an empty conf/local) + empty data layers in ``folder/project``, with
+    its own sqlite MLflow store; ``with_source`` also copies src/ for `kedro run` subprocesses.
+
+    The sqlite URI is absolute: MLflow caches database engines by URI, so a relative
+    `sqlite:///mlflow.db` would keep writing to the first project's store.
+    """
+    project = folder / "project"
+    project.mkdir()
+    shutil.copy(PROJECT_ROOT / "pyproject.toml", project / "pyproject.toml")
+    shutil.copytree(PROJECT_ROOT / "conf", project / "conf", ignore=shutil.ignore_patterns("local"))
+    (project / "conf" / "local").mkdir()
+    if with_source:
+        shutil.copytree(
+            PROJECT_ROOT / "src",
+            project / "src",
+            ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"),
+        )
+    for layer in DATA_LAYERS:
+        (project / "data" / layer).mkdir(parents=True)
+    mlflow_yml = project / "conf" / "base" / "mlflow.yml"
+    mlflow_yml.write_text(
+        mlflow_yml.read_text().replace(
+            "mlflow_tracking_uri: sqlite:///mlflow.db",
+            f"mlflow_tracking_uri: sqlite:///{project / 'mlflow.db'}",
+        )
+    )
+    return project
+
+
+def end_mlflow_runs() -> None:
+    """Close the runs kedro-mlflow leaves on MLflow's run stack after a session.
+
+    Its datasets re-enter the run (start_run(run_id, nested=True)); a `kedro run` process
+    ends there, but a test or benchmark process goes on and the next session would adopt it.
+    """
+    import mlflow
+
+    while mlflow.active_run() is not None:
+        mlflow.end_run()
+
+
+def run_kedro(
+    project: Path,
+    pipeline: str,
+    env: str | None = None,
+    params: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Run ``kedro run --pipeline <pipeline> [--env] [--params]`` through a KedroSession.
+
+    ``params`` takes dotted keys as ``--params`` does: {"modelling.epochs": 2}.
+    """
+    from kedro.framework.project import configure_project
+    from kedro.framework.session import KedroSession
+
+    configure_project("cryptopythia")  # the installed package; the copy has no src/
+    runtime_params: dict[str, Any] = {}
+    for dotted_key, value in (params or {}).items():
+        *parents, leaf = dotted_key.split(".")
+        node = runtime_params
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = value
+    try:
+        with KedroSession.create(
+            project_path=project, env=env, runtime_params=runtime_params
+        ) as session:
+            return session.run(pipeline_names=[pipeline])
+    finally:
+        end_mlflow_runs()
+
+
+def kedro_cli(project: Path, *args: str) -> float:
+    """Run ``kedro run <args>`` in a subprocess, as a user would; returns its wall time."""
+    start = time.perf_counter()
+    subprocess.run(
+        [str(BIN / "kedro"), "run", *args],
+        cwd=project,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=os.environ,
+    )
+    return time.perf_counter() - start
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_up(url: str, process: subprocess.Popen, timeout_seconds: float) -> None:
+    """Poll ``url`` until it answers 200; fail early if ``process`` exits."""
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {timeout_seconds:.0f} s")
+
+
+class ServedModel:
+    """`mlflow models serve -m <model_uri>` of a project's store on 127.0.0.1 (a context
+    manager yielding its base URL); ``workers`` is passed on as ``--workers``."""
+
+    def __init__(
+        self, project: Path, model_uri: str, workers: int = 1, timeout_seconds: float = 240
+    ) -> None:
+        self.project, self.model_uri = project, model_uri
+        self.workers, self.timeout_seconds = workers, timeout_seconds
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> str:
+        env = {
+            **os.environ,
+            "MLFLOW_TRACKING_URI": f"sqlite:///{self.project / 'mlflow.db'}",
+            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        }  # it execs uvicorn
+        self.log = (self.project / f"serve-{self.port}.log").open("w")
+        self.process = subprocess.Popen(
+            [
+                str(BIN / "mlflow"),
+                "models",
+                "serve",
+                "-m",
+                self.model_uri,
+                "--env-manager",
+                "local",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "--workers",
+                str(self.workers),
+            ],
+            env=env,
+            cwd=self.project,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_until_up(f"{self.url}/ping", self.process, self.timeout_seconds)
+        except (RuntimeError, TimeoutError) as error:
+            self.__exit__()
+            log = (self.project / f"serve-{self.port}.log").read_text()[-2000:]
+            raise RuntimeError(f"mlflow models serve did not start ({error}):\n{log}") from error
+        return self.url
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
