@@ -1,24 +1,55 @@
-# One venv in .venv; every target runs inside it.
+# One venv in .venv; every target runs inside it. `make run`, `make test`, `make lint` and
+# `make viz` create it first when it is missing, or re-install when pyproject.toml or
+# requirements.lock changed since (the stamp file .venv/.installed records the install).
 VENV ?= .venv
 PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PYTHON_VERSION = $(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 export KEDRO_DISABLE_TELEMETRY := true
 
-.PHONY: install run test lint benchmarks viz
+.PHONY: install run test lint viz lock serve forecast
 
+# pyproject.toml keeps the version ranges; requirements.lock (constraints, not requirements)
+# pins every package to the versions .ci/run passed with.
 install:
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet --progress-bar off -e ".[dev]"
+	$(PY) -m pip install --quiet --progress-bar off -c requirements.lock -e ".[dev]"
+	touch $(STAMP)
 
-run:
-	$(VENV)/bin/kedro run --pipeline training --env offline --params data_engineering.dump_path=../shared/data/btcusdt_1d.csv
+$(STAMP): pyproject.toml requirements.lock
+	$(MAKE) install
 
-test:
+run: $(STAMP)
+	$(VENV)/bin/kedro run --pipelines training --env offline
+
+test: $(STAMP)
 	$(PY) -m pytest
 
-lint:
-	$(VENV)/bin/ruff check src tests benchmarks
-	$(VENV)/bin/ruff format --check src tests benchmarks
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks scripts
+	$(VENV)/bin/ruff format --check src tests benchmarks scripts
 
-viz:
+# The staging model of mlflow.db over HTTP on 127.0.0.1:5001 (after make run); Ctrl-C stops.
+serve: $(STAMP)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" MLFLOW_TRACKING_URI=sqlite:///mlflow.db \
+	    $(VENV)/bin/mlflow models serve -m "models:/btc_candle_forecaster@staging" \
+	    --env-manager local -h 127.0.0.1 -p 5001
+
+# The latest 600 candles sent to `make serve`; prints the forecast table.
+forecast: $(STAMP)
+	$(PY) scripts/forecast.py
+
+viz: $(STAMP)
 	$(VENV)/bin/kedro viz build
+
+# Re-pin requirements.lock to what .venv holds now (after a green .ci/run). The pins apply
+# to this Python version only; on another one pip resolves pyproject.toml's ranges.
+lock: $(STAMP)
+	( echo "# Exact versions of every dependency, frozen from .venv by make lock (CPython $(PYTHON_VERSION), Linux x86_64)."; \
+	  echo "# A pip constraints file used by make install (pip install -c requirements.lock -e \".[dev]\");"; \
+	  echo "# pyproject.toml keeps the ranges. Regenerate with: make lock"; \
+	  $(PY) -m pip freeze --exclude-editable | sed 's/$$/ ; python_version == "$(PYTHON_VERSION)"/' \
+	) > requirements.lock.tmp
+	mv requirements.lock.tmp requirements.lock
+	touch $(STAMP)

@@ -1,6 +1,6 @@
 """Speed of silver -> gold, side by side with TA-Lib computing the same indicators.
 
-Two inputs: the real BTCUSDT 4h candles (../shared/data/btcusdt_4h.csv, gaps
+Two inputs: the real BTCUSDT 4h candles (data/01_raw/snapshot/btcusdt_4h.csv.gz, gaps
 forward-filled as silver has them) and a generated random walk of ``--rows`` 1-minute
 candles. For each, three timings, medians over ``--runs`` runs:
 
@@ -44,8 +44,8 @@ from cryptopythia.features.silver import SILVER_COLUMNS
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # tests/support: the candle generators
 from support.candles import generated_silver, silver_from_klines  # noqa: E402
+from support.project import FOUR_HOUR_CANDLES  # noqa: E402
 
-FOUR_HOUR_CANDLES = ROOT.parent / "shared" / "data" / "btcusdt_4h.csv"
 PARAMETERS = ROOT / "conf" / "base" / "parameters_feature_engineering.yml"
 RESULT = ROOT / "benchmarks" / "results" / "features.json"
 SMA_WINDOWS, EMA_SPANS = (7, 14, 30), (12, 26, 50)

@@ -30,7 +30,7 @@ from cryptopythia.sources.dump import read_kline_dump
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-FOUR_HOUR_DUMP = ROOT.parent / "shared" / "data" / "btcusdt_4h.csv"
+FOUR_HOUR_DUMP = ROOT / "data" / "01_raw" / "snapshot" / "btcusdt_4h.csv.gz"  # the shipped snapshot
 # The project's data_engineering parameters (conf/base), with the benchmark's own on top.
 CONF_PARAMS = yaml.safe_load(
     (ROOT / "conf" / "base" / "parameters_data_engineering.yml").read_text()

@@ -30,9 +30,9 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # tests/support: the project copy and the server
+from support.project import DAILY_CANDLES as DAILY  # noqa: E402
 from support.project import ServedModel, copy_project, kedro_cli  # noqa: E402
 
-DAILY = ROOT.parent / "shared" / "data" / "btcusdt_1d.csv"
 BIN = Path(sys.executable).parent
 
 

@@ -1,4 +1,5 @@
-"""Shared fixtures: a throw-away copy of the project, real Kedro runs, real candles."""
+"""Shared fixtures: a throw-away copy of the project, real Kedro runs, real candles (the
+snapshot in data/01_raw/snapshot, always there: no test is skipped for missing data)."""
 
 from __future__ import annotations
 
@@ -14,15 +15,9 @@ from support.project import (  # noqa: F401  (re-exported for the tests)
     DAILY_CANDLES,
     FOUR_HOUR_CANDLES,
     PROJECT_ROOT,
-    SHARED_DATA,
+    SNAPSHOT,
     copy_project,
     run_kedro,
-)
-
-needs_shared_data = pytest.mark.skipif(
-    not DAILY_CANDLES.exists() or not FOUR_HOUR_CANDLES.exists(),
-    reason=f"real Binance candles not found in {SHARED_DATA} (the shared/ folder beside "
-    "the repository); these tests read them and are skipped without them",
 )
 
 

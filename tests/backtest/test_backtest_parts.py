@@ -1,4 +1,4 @@
-"""Folds, baselines and statistics on tiny hand-checked series."""
+"""Origins and refits, baselines and statistics on tiny hand-checked series."""
 
 from __future__ import annotations
 
@@ -7,13 +7,19 @@ import pytest
 
 from cryptopythia.backtest.baselines import (
     drift,
+    fit_statistical,
+    forecast_statistical,
     moving_average,
     naive,
     seasonal_naive,
-    statistical,
 )
-from cryptopythia.backtest.folds import make_folds
-from cryptopythia.model.statistics import conformal_log_radius, diebold_mariano
+from cryptopythia.backtest.origins import make_refits
+from cryptopythia.backtest.volatility import bounds, ewma_log_sigmas, garch_log_sigmas
+from cryptopythia.model.statistics import (
+    diebold_mariano,
+    interval_score,
+    one_sided_p_values,
+)
 
 SERIES = np.array([10.0, 12.0, 11.0, 13.0, 14.0, 12.0, 15.0])
 
@@ -29,45 +35,88 @@ def test_baselines_by_hand():
 
 def test_statistical_baseline_follows_a_trend_and_rejects_unknown_models():
     trend = np.exp(np.linspace(np.log(100), np.log(200), 200))
-    forecast = statistical(trend, 5, "AutoETS", 1)
+    fitted = fit_statistical(trend[:150], "AutoETS", 1)
+    forecast = forecast_statistical(fitted, trend, 5)  # run on to the last close
     assert forecast.shape == (5,)
     assert np.all(np.diff(forecast) > 0) and forecast[0] > trend[-1] * 0.99
     with pytest.raises(ValueError, match="is not one of AutoETS"):
-        statistical(trend, 5, "Prophet", 1)
+        fit_statistical(trend, "Prophet", 1)
 
 
-def test_folds_expanding_and_sliding():
-    folds = make_folds(n_rows=100, n_folds=3, step=10, horizon=5, min_train_rows=20)
-    assert [(f.train_start, f.origin, f.test_end) for f in folds] == [
-        (0, 75, 80),
-        (0, 85, 90),
-        (0, 95, 100),
+def test_dense_refits_expanding_and_sliding():
+    refits = make_refits(
+        n_rows=100,
+        n_origins=25,
+        origin_step=1,
+        refit_every=10,
+        window="expanding",
+        window_size=None,
+        min_train_rows=20,
+    )
+    assert [(r.train_start, r.origins[0], r.origins[-1]) for r in refits] == [
+        (0, 75, 84),
+        (0, 85, 94),
+        (0, 95, 99),
     ]
-    sliding = make_folds(100, 3, 10, 5, window="sliding", window_size=30, min_train_rows=20)
-    assert [(f.train_start, f.origin) for f in sliding] == [(45, 75), (55, 85), (65, 95)]
+    assert sum(len(r.origins) for r in refits) == 25  # an origin at every candle
+    sparse = make_refits(100, 25, 5, 10, "sliding", 30, 20)
+    assert [(r.train_start, r.origins) for r in sparse] == [
+        (45, (75, 80)),
+        (55, (85, 90)),
+        (65, (95,)),
+    ]
 
 
-def test_no_fold_trains_on_or_after_its_origin():
-    for fold in make_folds(500, 12, 17, 7, window="sliding", window_size=200, min_train_rows=50):
-        train_rows = np.arange(fold.train_start, fold.origin)
-        test_rows = np.arange(fold.origin, fold.test_end)
-        assert train_rows.max() < test_rows.min()
-        assert len(test_rows) == 7
+def test_no_refit_trains_on_or_after_any_of_its_origins():
+    for refit in make_refits(500, 300, 1, 17, "sliding", 200, 50):
+        train_rows = np.arange(refit.train_start, refit.train_end)
+        assert train_rows.max() < min(refit.origins)
+        assert list(refit.origins) == list(range(refit.origins[0], refit.origins[-1] + 1))
 
 
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"n_folds": 50}, "cannot hold 50 folds"),
-        ({"step": 0}, "step must be >= 1"),
+        ({"n_origins": 90}, "cannot hold 90 origins"),
+        ({"refit_every": 0}, "refit_every must be an integer >= 1"),
         ({"window": "rolling"}, "'expanding' or 'sliding'"),
         ({"window": "sliding", "window_size": 5}, "window_size must be >= 20"),
     ],
 )
-def test_bad_fold_parameters(kwargs, message):
-    args = {"n_rows": 100, "n_folds": 3, "step": 10, "horizon": 5, "min_train_rows": 20}
+def test_bad_walk_forward_parameters(kwargs, message):
+    args = {
+        "n_rows": 100,
+        "n_origins": 25,
+        "origin_step": 1,
+        "refit_every": 10,
+        "window": "expanding",
+        "window_size": None,
+        "min_train_rows": 20,
+    }
     with pytest.raises(ValueError, match=message):
-        make_folds(**{**args, **kwargs})
+        make_refits(**{**args, **kwargs})
+
+
+def test_random_walk_intervals_grow_with_the_step():
+    closes = 100 * np.exp(np.cumsum(np.random.default_rng(1).normal(0, 0.02, 600)))
+    ewma = ewma_log_sigmas(closes, [500, 501], 4, 0.94, 100)
+    np.testing.assert_allclose(ewma[:, 3] / ewma[:, 0], 2.0)  # sigma * sqrt(4)
+    garch = garch_log_sigmas(closes, [500, 501], 4, train_start=0)
+    assert garch.shape == (2, 4) and np.all(np.diff(garch, axis=1) > 0)
+    assert 0.01 < garch[0, 0] < 0.04  # near the simulated 2% daily volatility
+    lower, upper = bounds(100.0, np.array([0.1]), 0.8)
+    assert lower[0] * upper[0] == pytest.approx(100.0**2)  # symmetric in log space
+    assert np.log(upper[0] / 100) == pytest.approx(1.2815515655 * 0.1)
+
+
+def test_interval_score_and_one_sided_p_values():
+    actual = np.array([5.0, 12.0, 0.0])
+    # widths 10; misses: 12 is 1 above 11, 0 is 1 below 1; alpha = 0.2 -> 10 per unit
+    np.testing.assert_allclose(
+        interval_score(actual, np.ones(3), np.full(3, 11.0), 0.8), [10.0, 20.0, 20.0]
+    )
+    better, worse = one_sided_p_values(-2.5, 100)
+    assert better < 0.01 and worse > 0.99 and better + worse == pytest.approx(1.0)
 
 
 def test_diebold_mariano_by_hand():
@@ -79,23 +128,6 @@ def test_diebold_mariano_by_hand():
     assert statistic == pytest.approx(raw * np.sqrt((4 + 1 - 2) / 4))
     assert 0 < p_value < 0.2
     assert diebold_mariano(model, model)[1] == 1.0
-
-
-def test_conformal_radius_is_the_finite_sample_quantile():
-    actual = np.exp(np.array([0.1, -0.2, 0.3, -0.4, 0.5, 0.05, -0.15, 0.25, -0.35]))
-    forecast = np.ones(9)
-    # n = 9, coverage 0.8 -> rank ceil(10 * 0.8) = 8 of the sorted |scores|
-    assert conformal_log_radius(actual, forecast, 0.8) == pytest.approx(0.4)
-    with pytest.raises(ValueError, match="cannot calibrate a 95% interval"):
-        conformal_log_radius(actual, forecast, 0.95)
-
-
-def test_a_non_positive_forecast_counts_as_infinitely_wrong():
-    actual = np.full(9, 100.0)
-    forecast = np.array([100.0] * 7 + [-5.0, 0.0])
-    # 7 exact scores then two infinite ones: the 80% rank (8 of 9) is infinite.
-    assert conformal_log_radius(actual, forecast, 0.8) == np.inf
-    assert conformal_log_radius(actual, forecast, 0.7) == 0.0
 
 
 @pytest.mark.parametrize(

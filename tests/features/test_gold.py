@@ -15,12 +15,13 @@ from cryptopythia.features import (
     check_parameters,
     check_silver,
     compute_features,
+    drop_warmup,
+    plan_logging,
 )
 from cryptopythia.features.parameters import interval_seconds
 from cryptopythia.features.silver import SILVER_COLUMNS
 from cryptopythia.indicators import fft_dominant, log_return
 
-from conftest import needs_shared_data  # tests/conftest.py
 from support.feature_candles import base_params, generated_silver, real_silver
 
 DAILY_FEATURES = [
@@ -47,7 +48,8 @@ def feature_params() -> dict:
 # --- columns and warm-up ---------------------------------------------------------------
 
 
-def test_gold_has_silver_columns_then_the_planned_features(feature_params, caplog):
+def test_gold_has_silver_columns_then_the_planned_features(feature_params, caplog, monkeypatch):
+    monkeypatch.setattr(plan_logging, "_LOGGED", set())  # as in a fresh process
     silver = generated_silver(300).assign(number_of_trades=1, quote_asset_volume=2.0)
     with caplog.at_level(logging.INFO):
         gold = build_gold(silver, feature_params, "1d")
@@ -65,6 +67,30 @@ def test_gold_has_silver_columns_then_the_planned_features(feature_params, caplo
         in caplog.text
     )
     assert "Computed 50 feature columns: rsi_14, macd," in caplog.text
+
+
+def test_the_plan_is_logged_once_not_once_per_recursive_forecast_step(
+    feature_params, caplog, monkeypatch
+):
+    monkeypatch.setattr(plan_logging, "_LOGGED", set())  # as in a fresh process
+    silver = generated_silver(200)
+    with caplog.at_level(logging.DEBUG, logger="cryptopythia.features"):
+        # The feature_engineering pipeline's steps, as a training run does first...
+        config = check_parameters(feature_params, "1d")
+        drop_warmup(compute_features(check_silver(silver, config), config), config)
+        # ... then gold again, a candle longer at each step of a recursive forecast.
+        for rows in (150, 151, 152):
+            build_gold(silver.iloc[:rows], feature_params, "1d")
+        build_gold(silver, feature_params, "4h")  # another plan: logged at INFO
+    plan = [r for r in caplog.records if r.name.startswith("cryptopythia.features")]
+    computed = [r.levelname for r in plan if r.getMessage().startswith("Computed 50 ")]
+    assert computed == ["INFO", "DEBUG", "DEBUG", "DEBUG"]
+    infos = [r.getMessage() for r in plan if r.levelno == logging.INFO]
+    # 1d: hour-of-day skipped, 3 Fourier periods, columns, warm-up; 4h: no skip.
+    assert len(infos) == 6 + 5
+    assert "Dropped 64 warm-up rows of 200" in infos[5]
+    assert infos[-2].startswith("Computed 52 feature columns")  # 4h: + hour_sin, hour_cos
+    assert len(plan) == 6 * 4 + 5
 
 
 def test_intraday_adds_hour_of_day_and_a_weekly_interval_drops_constant_parts(feature_params):
@@ -113,7 +139,6 @@ def test_no_look_ahead_generated(feature_params):
     _assert_prefix_rows_identical(silver, feature_params, "15m", [65, 66, 200, 777, 1_499])
 
 
-@needs_shared_data
 def test_no_look_ahead_on_real_4h_candles(feature_params):
     four_hour_silver = real_silver("4h")
     # The 4h candles include forward-filled gaps (was_filled, volume 0).

@@ -13,11 +13,9 @@ import pytest
 
 from cryptopythia.features import check_parameters, check_silver, compute_features
 
-from conftest import needs_shared_data  # tests/conftest.py
 from support.feature_candles import base_params, real_silver
 
 talib = pytest.importorskip("talib")
-pytestmark = needs_shared_data
 
 
 @pytest.fixture

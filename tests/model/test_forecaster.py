@@ -1,4 +1,5 @@
-"""The multi-step forecast: dates, direct/recursive consistency, intervals, bad input."""
+"""The multi-step forecast: dates, direct/recursive consistency, scale invariance, shrinkage,
+intervals, bad input."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cryptopythia.model.forecaster import forecast, interval_radius, steps_until
+from cryptopythia.model.forecaster import forecast, steps_until
 from cryptopythia.model.scaling import inverse_target, scale_table
 from cryptopythia.model.targets import target_to_close
 from cryptopythia.model.windows import last_windows
@@ -45,10 +46,10 @@ def test_forecast_dates_follow_the_last_candle(interval, step):
 def test_first_horizon_steps_are_the_direct_prediction(daily):
     silver, forecaster = daily
     from cryptopythia.features import build_gold
-    from cryptopythia.model.forecaster import _model_table
+    from cryptopythia.model.table import model_table
 
     spec = forecaster.spec
-    table = _model_table(build_gold(silver, forecaster.feature_params, "1d"), spec)
+    table = model_table(build_gold(silver, forecaster.feature_params, "1d"), spec)
     window = last_windows(scale_table(forecaster.scaler, table, spec), spec["n_timesteps"])[-1:]
     raw = forecaster.model.predict(window, verbose=0)
     direct = target_to_close(
@@ -77,14 +78,40 @@ def test_recursion_is_consistent_with_shorter_forecasts(daily):
     )
 
 
-def test_intervals_contain_the_forecast_and_widen(daily):
+def test_intervals_contain_the_forecast_and_widen_beyond_the_horizon(daily):
     silver, forecaster = daily
     result = forecast(silver, forecaster, 9)
-    assert (result["lower_80"] < result["forecast_close"]).all()
-    assert (result["forecast_close"] < result["upper_80"]).all()
-    width = np.log(result["upper_80"] / result["forecast_close"])
-    assert np.all(np.diff(width) > 0)
-    assert interval_radius([0.1, 0.2], 8) == pytest.approx(0.2 * 2)
+    for coverage in ("80", "95"):
+        assert (result[f"lower_{coverage}"] < result["forecast_close"]).all()
+        assert (result["forecast_close"] < result[f"upper_{coverage}"]).all()
+    assert (result["upper_95"] > result["upper_80"]).all()
+    horizon = forecaster.spec["horizon"]
+    radius = np.log(result["upper_80"] / result["forecast_close"]).to_numpy()
+    assert np.all(np.diff(radius[horizon - 1 :]) > 0)  # GARCH variances add up beyond it
+    # With EWMA volatility, beyond the horizon the radius grows like a random walk's.
+    ewma = forecast(silver, make_forecaster(silver, volatility="ewma"), 9)
+    radius = np.log(ewma["upper_80"] / ewma["forecast_close"]).to_numpy()
+    np.testing.assert_allclose(
+        radius[horizon:] / radius[horizon - 1],
+        np.sqrt(np.arange(horizon + 1, 10) / horizon),
+        rtol=1e-9,
+    )
+
+
+def test_prices_times_three_give_the_same_returns(daily):
+    silver, forecaster = daily
+    tripled = silver.copy()
+    tripled[["open", "high", "low", "close"]] *= 3
+    base, scaled = forecast(silver, forecaster, 5), forecast(tripled, forecaster, 5)
+    for column in ("forecast_close", "lower_80", "upper_95"):
+        np.testing.assert_allclose(scaled[column] / 3, base[column], rtol=1e-9)
+
+
+def test_zero_shrinkage_forecasts_the_last_close(daily):
+    silver, _ = daily
+    naive = make_forecaster(silver, shrinkage=[0.0, 0.0, 0.0])
+    result = forecast(silver, naive, 3)
+    np.testing.assert_allclose(result["forecast_close"], silver["close"].iloc[-1], rtol=1e-12)
 
 
 def test_too_few_candles_is_an_error(daily):

@@ -19,8 +19,7 @@ from cryptopythia.model.table import (
 from cryptopythia.model.targets import TARGET_KINDS, make_target, target_to_close
 from cryptopythia.model.windows import target_paths, window_dataset, window_view
 
-from conftest import needs_shared_data
-from support.modelling import PARAMS, make_gold
+from support.modelling import PARAMS, UNITS, make_gold
 
 
 def params(**overrides) -> dict:
@@ -40,7 +39,7 @@ def indexed_table(n_rows: int, kind: str = "log_return") -> tuple[pd.DataFrame, 
         }
     )
     return prepare_model_table(
-        gold, params(features=["row"], target=kind, n_timesteps=46, horizon=3)
+        gold, params(features=["row"], target=kind, n_timesteps=46, horizon=3), {"row": "free"}
     )
 
 
@@ -70,20 +69,27 @@ def test_unknown_target_scaler_and_precision_are_rejected():
 
 
 def test_gold_shorter_than_one_window_is_rejected():
-    gold = make_gold(80)  # 54 rows after the warm-up, one window needs 61
-    with pytest.raises(ValueError, match="fewer than one window.*= 61"):
-        prepare_model_table(gold, params())
+    gold = make_gold(80)  # 54 rows after the warm-up, one window needs n_timesteps + horizon
+    window = PARAMS["n_timesteps"] + PARAMS["horizon"]
+    with pytest.raises(ValueError, match=f"fewer than one window.*= {window}"):
+        prepare_model_table(gold, params(), UNITS)
 
 
 def test_features_all_takes_numeric_columns_but_timestamps_and_lists_are_checked():
     gold = make_gold(120)
-    table, spec = prepare_model_table(gold, params())
+    table, spec = prepare_model_table(gold, params(), UNITS)
     assert "open_time" not in spec["features"] and "close_time" not in spec["features"]
-    assert {"close", "log_return", "macd", "was_filled"} <= set(spec["features"])
+    # scale-free inputs: levels as log ratios to the close, spreads as shares of it
+    assert {"log_return", "macd_rel", "ema_12_rel", "volume_rel", "was_filled"} <= set(
+        spec["features"]
+    )
+    assert "close" not in spec["features"] and "macd" not in spec["features"]
     assert spec["scaler_columns"][-1] == "target_log_return"
+    _, levels = prepare_model_table(gold, params(inputs="levels"), UNITS)
+    assert {"close", "log_return", "macd", "was_filled"} <= set(levels["features"])
     assert spec["interval"] == "1d"
     with pytest.raises(ValueError, match="does not have: \\['rsi_99'\\]"):
-        prepare_model_table(gold, params(features=["close", "rsi_99"]))
+        prepare_model_table(gold, params(features=["close", "rsi_99"]), UNITS)
 
 
 # -------------------------------------------------------------------------- split
@@ -122,10 +128,10 @@ def test_a_split_leaving_a_part_without_one_window_is_rejected(split, part):
 # ----------------------------------------------------------------------- leakage
 
 
-@needs_shared_data
 @pytest.mark.parametrize("kind", ["minmax", "standard"])
 def test_scaler_statistics_are_the_training_rows_statistics(kind):
-    table, spec = prepare_model_table(make_gold(700), params(scaler=kind))
+    # USD-level inputs: later prices leave the training range, and the scaler must not know
+    table, spec = prepare_model_table(make_gold(700), params(scaler=kind, inputs="levels"), UNITS)
     train, validation, test = split_chronologically(table, PARAMS["split"], 60, 1)
     scaler = fit_scaler(train, spec)
     train_values = train[spec["scaler_columns"]]
@@ -196,10 +202,9 @@ def test_targets_convert_back_to_the_close(kind, horizon):
     np.testing.assert_allclose(closes, expected)
 
 
-@needs_shared_data
 @pytest.mark.parametrize("kind", ["minmax", "standard", "robust"])
 def test_inverse_target_undoes_the_scaling_of_the_target_column(kind):
-    table, spec = prepare_model_table(make_gold(300), params(scaler=kind, target="diff"))
+    table, spec = prepare_model_table(make_gold(300), params(scaler=kind, target="diff"), UNITS)
     scaler = fit_scaler(table, spec)
     scaled = scale_table(scaler, table, spec)
     restored = inverse_target(scaler, scaled[1:, -1].reshape(-1, 1))
@@ -215,10 +220,16 @@ def test_metrics_of_a_perfect_model_and_of_the_naive_forecast():
     actual = np.array([101.0, 99.0, 102.0, 104.0])
     last = np.array([100.0, 101.0, 99.0, 102.0])
     predictions = pd.DataFrame(
-        {"actual_close": actual, "last_close": last, "predicted_close": actual, "naive_close": last}
+        {
+            "step": 1,
+            "actual_close": actual,
+            "last_close": last,
+            "predicted_close": actual,
+            "naive_close": last,
+        }
     )
     train = pd.DataFrame({"close_usd": [100.0, 102.0, 101.0, 105.0]})  # naive MAE 7/3
-    metrics = evaluate_forecasts(predictions, train, horizon=1)
+    metrics = evaluate_forecasts(predictions, train)
     assert metrics["rmse"] == 0 and metrics["mase"] == 0 and metrics["r2"] == 1
     assert metrics["directional_accuracy"] == 1 and metrics["rmse_ratio_to_naive"] == 0
     assert metrics["naive_rmse"] == pytest.approx(np.sqrt(np.mean((actual - last) ** 2)))

@@ -26,7 +26,7 @@ def served(tmp_path_factory):
     forecaster = make_forecaster(silver)
     with mlflow.start_run():
         info = log_candle_forecaster(
-            forecaster, "btc_candle_forecaster", silver, max_horizon=40, min_candles=150
+            forecaster, "btc_candle_forecaster", silver, max_horizon=40, min_candles=170
         )
     yield silver, forecaster, mlflow.pyfunc.load_model(info.model_uri)
     mlflow.set_tracking_uri(previous)
@@ -57,7 +57,7 @@ def bad_payloads(silver):
     good = payload_from_candles(silver)
     yield "missing", good.drop(columns=["volume"]), r"missing inputs \[.volume.\]"
     yield "too few", good.tail(10), "too few"
-    yield "below min_candles", good.tail(149), "send at least 150"
+    yield "below min_candles", good.tail(169), "send at least 170"
     negative = good.copy()
     negative.loc[negative.index[-1], "low"] = -1.0
     yield "negative", negative, r"prices > 0"

@@ -1,7 +1,9 @@
-"""Binance's public kline dumps: CSV or zip, header or not, ms or us, 7 or 12 columns."""
+"""Binance's public kline dumps: CSV, gzip'd CSV or zip, header or not, ms or us, 7 or 12
+columns; and the candle snapshot shipped in data/01_raw/snapshot."""
 
 from __future__ import annotations
 
+import gzip
 import zipfile
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from cryptopythia.sources.bronze import klines_to_bronze
 from cryptopythia.sources.dump import read_kline_dump
 
 from support.fake_binance import make_klines
+from support.project import DAILY_CANDLES, FOUR_HOUR_CANDLES
 
 HEADER = (
     "open_time,open,high,low,close,volume,close_time,quote_volume,count,"
@@ -69,7 +72,7 @@ def test_missing_path_says_how_to_fix(tmp_path):
 
 
 def test_folder_without_kline_files_is_an_error(tmp_path):
-    with pytest.raises(FileNotFoundError, match="No .csv or .zip kline files"):
+    with pytest.raises(FileNotFoundError, match=r"No .csv, .csv.gz or .zip kline files"):
         read_kline_dump(tmp_path)
 
 
@@ -120,3 +123,56 @@ def test_binance_named_files_for_another_symbol_or_interval_are_an_error(tmp_pat
 def test_matching_or_unpatterned_file_names_are_accepted(tmp_path, klines, name):
     (tmp_path / name).write_text(dump_text(klines))
     assert len(read_kline_dump(tmp_path / name, "BTCUSDT", "1d")) == len(klines)
+
+
+def test_reads_a_gzipped_csv_like_the_plain_one(tmp_path, klines):
+    text = dump_text(klines, n_columns=7, header=True)
+    (tmp_path / "plain.csv").write_text(text)
+    with gzip.open(tmp_path / "BTCUSDT-1d-2024-01.csv.gz", "wt") as archive:
+        archive.write(text)
+    pd.testing.assert_frame_equal(
+        read_kline_dump(tmp_path / "BTCUSDT-1d-2024-01.csv.gz", "BTCUSDT", "1d"),
+        read_kline_dump(tmp_path / "plain.csv"),
+    )
+    with pytest.raises(ValueError, match="holds BTCUSDT 1d candles"):
+        read_kline_dump(tmp_path / "BTCUSDT-1d-2024-01.csv.gz", "BTCUSDT", "4h")
+
+
+def test_a_folder_mixing_csv_gz_zip_and_csv_is_read_in_name_order(tmp_path, klines):
+    with zipfile.ZipFile(tmp_path / "BTCUSDT-1d-2024-01.zip", "w") as archive:
+        archive.writestr("BTCUSDT-1d-2024-01.csv", dump_text(klines[:30]))
+    with gzip.open(tmp_path / "BTCUSDT-1d-2024-02.csv.gz", "wt") as archive:
+        archive.write(dump_text(klines[30:60]))
+    (tmp_path / "BTCUSDT-1d-2024-03.csv").write_text(dump_text(klines[60:]))
+    (tmp_path / "notes.txt.gz").write_bytes(gzip.compress(b"not a kline file"))
+    bronze = klines_to_bronze(read_kline_dump(tmp_path))
+    assert list(bronze["open_time"]) == [k[0] for k in klines]
+
+
+def test_a_csv_gz_that_is_not_gzip_is_named(tmp_path, klines):
+    (tmp_path / "btcusdt_1d.csv.gz").write_text(dump_text(klines))
+    with pytest.raises(ValueError, match=r"btcusdt_1d.csv.gz is not a complete gzip file"):
+        read_kline_dump(tmp_path / "btcusdt_1d.csv.gz")
+
+
+@pytest.mark.parametrize(
+    "path, interval, rows, first, last",
+    [
+        (DAILY_CANDLES, "1d", 2884, "2017-08-17 00:00", "2025-07-09 00:00"),
+        (FOUR_HOUR_CANDLES, "4h", 17830, "2017-08-17 04:00", "2025-10-08 08:00"),
+    ],
+)
+def test_the_shipped_snapshot_holds_the_candles_its_sources_md_lists(
+    path, interval, rows, first, last
+):
+    bronze = klines_to_bronze(read_kline_dump(path, "BTCUSDT", interval))
+    opened = pd.to_datetime(bronze["open_time"], unit="ms")
+    assert (len(bronze), opened.iloc[0], opened.iloc[-1]) == (
+        rows,
+        pd.Timestamp(first),
+        pd.Timestamp(last),
+    )
+    assert opened.is_monotonic_increasing and opened.is_unique
+    assert list(bronze.columns[bronze.notna().all()]) == [
+        "open_time", "open", "high", "low", "close", "volume", "close_time"
+    ]  # fmt: skip

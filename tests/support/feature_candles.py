@@ -15,7 +15,7 @@ import pandas as pd
 import yaml
 
 from support.candles import generated_silver, silver_from_klines  # noqa: F401 (re-exported)
-from support.project import PROJECT_ROOT, SHARED_DATA
+from support.project import DAILY_CANDLES, FOUR_HOUR_CANDLES, PROJECT_ROOT
 
 PARAMETERS_FILE = PROJECT_ROOT / "conf" / "base" / "parameters_feature_engineering.yml"
 
@@ -33,7 +33,8 @@ def _read_params() -> dict[str, Any]:
 @functools.cache
 def real_silver(interval: str) -> pd.DataFrame:
     """Silver made from the real BTCUSDT candles of ``interval`` ("1d" or "4h"); do not modify it."""
-    silver = silver_from_klines(pd.read_csv(SHARED_DATA / f"btcusdt_{interval}.csv"), interval)
+    candles = {"1d": DAILY_CANDLES, "4h": FOUR_HOUR_CANDLES}[interval]
+    silver = silver_from_klines(pd.read_csv(candles), interval)
     return silver[
         ["open_time", "open", "high", "low", "close", "volume", "close_time", "was_filled"]
     ]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import yaml
 
-from cryptopythia.features import build_gold
+from cryptopythia.features import build_gold, check_parameters
 from cryptopythia.model.forecaster import Forecaster
+from cryptopythia.model.intervals import fit_volatility
 from cryptopythia.model.network import build_model
 from cryptopythia.model.scaling import fit_scaler
 from cryptopythia.model.table import prepare_model_table
@@ -28,6 +29,13 @@ TINY_LAYERS = {
     "dense_units": [4],
 }
 STEP = {"1d": pd.Timedelta(days=1), "4h": pd.Timedelta(hours=4)}
+# Interval settings small enough for a few hundred generated candles.
+SMALL_INTERVALS = {
+    **MODELLING["intervals"],
+    "ewma_window": 30,
+    "calibration_window": 40,
+    "adaptation_origins": 20,
+}
 
 
 def make_silver(n_rows: int, interval: str = "1d", seed: int = 1) -> pd.DataFrame:
@@ -41,6 +49,8 @@ def make_forecaster(
     horizon: int = 3,
     target: str = "log_return",
     n_timesteps: int = 20,
+    shrinkage: list[float] | None = None,
+    volatility: str = "garch",
 ) -> Forecaster:
     """An untrained but fixed tiny network: enough to test the forecast mechanics."""
     import keras
@@ -54,7 +64,9 @@ def make_forecaster(
         "target": target,
         "n_timesteps": n_timesteps,
     }
-    table, spec = prepare_model_table(gold, params)
+    units = check_parameters(FEATURE_PARAMS, interval)["units"]
+    intervals = {**SMALL_INTERVALS, "volatility": volatility}
+    table, spec = prepare_model_table(gold, params, units)
     scaler = fit_scaler(table, spec)
     model = build_model(
         n_timesteps,
@@ -72,5 +84,7 @@ def make_forecaster(
         spec=spec,
         feature_params=FEATURE_PARAMS,
         interval=interval,
-        radii={"80": [0.01 * (k + 1) for k in range(horizon)]},
+        shrinkage=[1.0] * horizon if shrinkage is None else shrinkage,
+        intervals=intervals,
+        garch=fit_volatility(table, intervals),
     )

@@ -10,12 +10,19 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from cryptopythia.features import check_parameters
+
 from conftest import DAILY_CANDLES, PROJECT_ROOT, run_kedro
 
 # conf/base/parameters_modelling.yml's `modelling:` block.
 PARAMS = yaml.safe_load((PROJECT_ROOT / "conf" / "base" / "parameters_modelling.yml").read_text())[
     "modelling"
 ]
+FEATURE_PARAMS = yaml.safe_load(
+    (PROJECT_ROOT / "conf" / "base" / "parameters_feature_engineering.yml").read_text()
+)["feature_engineering"]
+# The units of every gold column of the default feature plan (daily candles).
+UNITS = check_parameters(FEATURE_PARAMS, "1d")["units"]
 
 
 def make_gold(n_rows: int | None = None) -> pd.DataFrame:

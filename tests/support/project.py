@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
-DAILY_CANDLES = SHARED_DATA / "btcusdt_1d.csv"
-FOUR_HOUR_CANDLES = SHARED_DATA / "btcusdt_4h.csv"
+# The real BTCUSDT candles shipped with the project (gzip'd kline CSVs, provenance in
+# SOURCES.md beside them): pandas and the kline dump reader read them as they are.
+SNAPSHOT = PROJECT_ROOT / "data" / "01_raw" / "snapshot"
+DAILY_CANDLES = SNAPSHOT / "btcusdt_1d.csv.gz"
+FOUR_HOUR_CANDLES = SNAPSHOT / "btcusdt_4h.csv.gz"
 DATA_LAYERS = (
     "01_raw",
     "02_intermediate",
@@ -31,8 +33,9 @@ BIN = Path(sys.executable).parent
 
 
 def copy_project(folder: Path, with_source: bool = False) -> Path:
-    """pyproject + conf (an empty conf/local) + empty data layers in ``folder/project``, with
-    its own sqlite MLflow store; ``with_source`` also copies src/ for `kedro run` subprocesses.
+    """pyproject + conf (an empty conf/local) + empty data layers + the candle snapshot in
+    ``folder/project``, with its own sqlite MLflow store; ``with_source`` also copies src/
+    for `kedro run` subprocesses.
 
     The sqlite URI is absolute: MLflow caches database engines by URI, so a relative
     `sqlite:///mlflow.db` would keep writing to the first project's store.
@@ -50,6 +53,8 @@ def copy_project(folder: Path, with_source: bool = False) -> Path:
         )
     for layer in DATA_LAYERS:
         (project / "data" / layer).mkdir(parents=True)
+    # conf/offline reads it by default: data/01_raw/snapshot/btcusdt_1d.csv.gz.
+    shutil.copytree(SNAPSHOT, project / SNAPSHOT.relative_to(PROJECT_ROOT))
     mlflow_yml = project / "conf" / "base" / "mlflow.yml"
     mlflow_yml.write_text(
         mlflow_yml.read_text().replace(
@@ -194,3 +199,17 @@ class ServedModel:
             self.process.kill()
             self.process.wait()
         self.log.close()
+
+
+def cpu_model() -> str:
+    """The CPU's model name (from /proc/cpuinfo where there is one): every benchmark figure
+    is quoted with it."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or "unknown"

@@ -32,8 +32,9 @@ def moving_average(history: np.ndarray, horizon: int, window: int) -> np.ndarray
     return np.full(horizon, history[-window:].mean(), dtype="float64")
 
 
-def statistical(history: np.ndarray, horizon: int, model: str, season_length: int) -> np.ndarray:
-    """A statsforecast model (AutoETS, AutoARIMA, AutoTheta) fitted on the log closes."""
+def fit_statistical(history: np.ndarray, model: str, season_length: int) -> Any:
+    """A statsforecast model (AutoETS, AutoARIMA, AutoTheta, AutoCES) fitted on log closes;
+    ``forecast_statistical`` then forecasts from any later history with these parameters."""
     from statsforecast import models
 
     if model not in STATISTICAL_MODELS:
@@ -41,18 +42,20 @@ def statistical(history: np.ndarray, horizon: int, model: str, season_length: in
             f"backtest.baselines.statistical_model={model!r} is not one of "
             f"{', '.join(STATISTICAL_MODELS)} (statsforecast); AutoETS is the fastest."
         )
-    fitted = getattr(models, model)(season_length=season_length)
-    return np.exp(fitted.forecast(y=np.log(history.astype("float64")), h=horizon)["mean"])
+    return getattr(models, model)(season_length=season_length).fit(
+        np.log(history.astype("float64"))
+    )
 
 
-def baseline_forecasters(params: dict[str, Any], season_length: int) -> dict[str, Callable]:
-    """The enabled baselines as ``name -> f(history, horizon)``."""
+def forecast_statistical(fitted: Any, history: np.ndarray, horizon: int) -> np.ndarray:
+    """The next ``horizon`` closes of a fitted statsforecast model, run over ``history``."""
+    return np.exp(fitted.forward(y=np.log(history.astype("float64")), h=horizon)["mean"])
+
+
+def point_baselines(params: dict[str, Any], season_length: int) -> dict[str, Callable]:
+    """The enabled history-only baselines as ``name -> f(history, horizon)``."""
     forecasters: dict[str, Callable] = {"naive": naive, "drift": drift}
     forecasters["seasonal_naive"] = lambda h, n: seasonal_naive(h, n, season_length)
     window = int(params["moving_average_window"])
     forecasters[f"moving_average_{window}"] = lambda h, n: moving_average(h, n, window)
-    model = params["statistical_model"]
-    if model:
-        period = int(params["statistical_season_length"])
-        forecasters[model] = lambda h, n: statistical(h, n, model, period)
     return forecasters

@@ -1,5 +1,6 @@
-"""Scores of a walk-forward: per model overall, per step and per fold, interval coverage,
-the Diebold-Mariano test against naive persistence, and their plot."""
+"""Scores of a walk-forward, per model overall, per step and per refit: RMSE and MAE and
+their ratios to naive, directional accuracy beside the share of up moves, interval
+coverage, width and Winkler score, and Diebold-Mariano tests against naive."""
 
 from __future__ import annotations
 
@@ -9,127 +10,206 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..model.statistics import diebold_mariano, forecast_scores
+from ..model.statistics import diebold_mariano, interval_score, one_sided_p_values
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
 logger = logging.getLogger(__name__)
 
-
-def _mase_scale(table: pd.DataFrame, fold_table: pd.DataFrame) -> pd.Series:
-    """Per fold: the in-sample MAE of the one-step naive forecast on its training rows."""
-    closes = table["close_usd"].to_numpy()
-    return pd.Series(
-        {
-            int(r.fold): float(np.mean(np.abs(np.diff(closes[r.train_start : r.origin]))))
-            for r in fold_table.itertuples()
-        }
-    )
+SCOPES = {"overall": [], "step": ["step"], "refit": ["refit"]}
 
 
-def score_backtest(
-    network: pd.DataFrame, baselines: pd.DataFrame, table: pd.DataFrame, fold_table: pd.DataFrame
-) -> pd.DataFrame:
-    """The backtest table: each model's RMSE, MAE, MAPE, MASE, directional accuracy (and
-    interval coverage) overall, per horizon step and per fold."""
-    forecasts = pd.concat([network, baselines], ignore_index=True)
-    scales = _mase_scale(table, fold_table)
-    rows = []
-    groupings = {"overall": [], "step": ["step"], "fold": ["fold"]}
-    for scope, keys in groupings.items():
-        for key, group in forecasts.groupby(["model", *keys], sort=False):
-            model, *values = key if isinstance(key, tuple) else (key,)
-            scores = forecast_scores(
-                group["actual"].to_numpy(),
-                group["forecast"].to_numpy(),
-                group["last_close"].to_numpy(),
-                float(scales.loc[group["fold"].unique()].mean()),
-            )
-            row = {
-                "model": model,
-                "scope": scope,
-                "key": values[0] if values else "all",
-                "n": len(group),
-                **{k: scores[k] for k in ("rmse", "mae", "mape", "mase", "directional_accuracy")},
-            }
-            for lower in [c for c in group.columns if c.startswith("lower_")]:
-                if group[lower].isna().all():
-                    continue  # baselines carry no interval
-                upper = lower.replace("lower_", "upper_")
-                inside = (group["actual"] >= group[lower]) & (group["actual"] <= group[upper])
-                row[f"coverage_{lower.removeprefix('lower_')}"] = float(inside.mean())
-            rows.append(row)
-    scores = pd.DataFrame(rows)
-    naive = scores[scores["model"] == "naive"].set_index(["scope", "key"])["rmse"]
-    scores["rmse_ratio_to_naive"] = [
-        r.rmse / naive.loc[(r.scope, r.key)] for r in scores.itertuples()
-    ]
+def _coverages(frame: pd.DataFrame) -> list[str]:
+    """The interval coverages ("80", "95") a forecast table carries bounds for."""
+    return [c.removeprefix("lower_") for c in frame.columns if c.startswith("lower_")]
+
+
+def _point_scores(group: pd.DataFrame) -> dict[str, float]:
+    actual, forecast, last = (group[c].to_numpy() for c in ("actual", "forecast", "last_close"))
+    error = actual - forecast
+    return {
+        "n": len(group),
+        "rmse": float(np.sqrt(np.mean(error**2))),
+        "mae": float(np.mean(np.abs(error))),
+        "mape": float(np.mean(np.abs(error / actual))),
+        "directional_accuracy": float(np.mean(np.sign(forecast - last) == np.sign(actual - last))),
+        "up_share": float(np.mean(actual > last)),
+    }
+
+
+def _interval_scores(group: pd.DataFrame, coverages: list[str]) -> dict[str, float]:
+    scores = {}
+    actual, forecast = group["actual"].to_numpy(), group["forecast"].to_numpy()
+    for coverage in coverages:
+        lower, upper = group[f"lower_{coverage}"].to_numpy(), group[f"upper_{coverage}"].to_numpy()
+        if np.isnan(lower).all():
+            continue  # this model carries no interval
+        scores[f"coverage_{coverage}"] = float(np.mean((actual >= lower) & (actual <= upper)))
+        scores[f"width_{coverage}"] = float(np.mean((upper - lower) / forecast))
+        scores[f"interval_score_{coverage}"] = float(
+            np.mean(interval_score(actual, lower, upper, int(coverage) / 100))
+        )
     return scores
 
 
-def compare_with_naive(network: pd.DataFrame, baselines: pd.DataFrame) -> dict[str, Any]:
-    """Diebold–Mariano tests of the network against naive, overall and per step."""
-    naive = baselines[baselines["model"] == "naive"].set_index(["fold", "step"])["forecast"]
-    paired = network.set_index(["fold", "step"]).join(naive.rename("naive"))
-    paired = paired.sort_index()
-    errors_model = paired["actual"] - paired["forecast"]
-    errors_naive = paired["actual"] - paired["naive"]
-    horizon = int(paired.index.get_level_values("step").max())
-    statistic, p_value = diebold_mariano(errors_model, errors_naive, horizon)
-    result: dict[str, Any] = {
-        "overall": {"statistic": statistic, "p_value": p_value, "n": len(paired)}
-    }
-    for step, group in paired.groupby(level="step"):
-        if len(group) >= 2:
-            s, p = diebold_mariano(
-                group["actual"] - group["forecast"], group["actual"] - group["naive"], 1
+def _dm_against_naive(group: pd.DataFrame, naive: pd.Series, step: int) -> dict[str, float]:
+    """Diebold-Mariano (HLN) of a model's squared errors against naive's on the same rows;
+    overlapping h-step errors count autocovariances up to lag h - 1."""
+    keys = list(zip(group["origin"], group["step"]))
+    errors_model = group["actual"].to_numpy() - group["forecast"].to_numpy()
+    errors_naive = group["actual"].to_numpy() - naive.loc[keys].to_numpy()
+    if len(group) < 3 or not np.any(errors_model != errors_naive):
+        return {"dm_statistic": 0.0, "dm_p_better": 1.0, "dm_p_worse": 1.0}
+    statistic, _ = diebold_mariano(errors_model, errors_naive, step)
+    better, worse = one_sided_p_values(statistic, len(group))
+    return {"dm_statistic": statistic, "dm_p_better": better, "dm_p_worse": worse}
+
+
+def score_backtest(network: pd.DataFrame, baselines: pd.DataFrame) -> pd.DataFrame:
+    """The backtest table: one row per model and scope (overall, each step, each refit)."""
+    forecasts = pd.concat([network, baselines], ignore_index=True)
+    coverages = _coverages(forecasts)
+    naive = forecasts[forecasts["model"] == "naive"].set_index(["origin", "step"])["forecast"]
+    rows = []
+    for scope, keys in SCOPES.items():
+        for key, group in forecasts.groupby(["model", *keys], sort=False):
+            model, *values = key if isinstance(key, tuple) else (key,)
+            step = int(values[0]) if scope == "step" else int(group["step"].max())
+            rows.append(
+                {
+                    "model": model,
+                    "scope": scope,
+                    "key": values[0] if values else "all",
+                    **_point_scores(group),
+                    **_interval_scores(group, coverages),
+                    **_dm_against_naive(group, naive, step),
+                }
             )
-            result[f"step_{step}"] = {"statistic": s, "p_value": p, "n": len(group)}
-    logger.info(
-        "Diebold–Mariano, network vs naive over %d forecasts: statistic %.3f, p %.3f "
-        "(negative: the network's squared errors are smaller).",
-        len(paired),
-        statistic,
-        p_value,
-    )
-    return result
+    scores = pd.DataFrame(rows)
+    reference = scores[scores["model"] == "naive"].set_index(["scope", "key"])
+    for metric in ("rmse", "mae"):
+        scores[f"{metric}_ratio_to_naive"] = [
+            r[metric] / reference.loc[(r["scope"], r["key"]), metric] for _, r in scores.iterrows()
+        ]
+    return scores
 
 
-def backtest_metrics(
-    scores: pd.DataFrame, comparison: dict[str, Any], network: str
-) -> dict[str, Any]:
-    """Headline numbers for MLflow: overall metrics per model, coverage, DM test."""
-    overall = scores[scores["scope"] == "overall"]
+def summarise_network(scores: pd.DataFrame, network: str) -> dict[str, Any]:
+    """The network's verdict numbers by step and overall, beside the EWMA random walk's
+    interval score (what the champion gate reads)."""
+    by_step = scores[(scores["model"] == network) & (scores["scope"] == "step")]
+    ewma = scores[(scores["model"] == "naive_ewma") & (scores["scope"] == "step")]
+    columns = [
+        c
+        for c in by_step.columns
+        if c.startswith(
+            (
+                "rmse",
+                "mae",
+                "dm_",
+                "coverage_",
+                "width_",
+                "interval_score_",
+                "directional",
+                "up_share",
+            )
+        )
+    ]
+    summary: dict[str, Any] = {
+        "steps": {
+            int(r["key"]): {c: float(r[c]) for c in columns if pd.notna(r[c])}
+            for _, r in by_step.iterrows()
+        },
+        "ewma_interval_score": {
+            int(r["key"]): {c: float(r[c]) for c in ewma.columns if c.startswith("interval_score_")}
+            for _, r in ewma.iterrows()
+        },
+    }
+    overall = scores[(scores["model"] == network) & (scores["scope"] == "overall")].iloc[0]
+    summary["overall"] = {c: float(overall[c]) for c in columns if pd.notna(overall[c])}
+    for step, values in summary["steps"].items():
+        logger.info(
+            "Step %d: RMSE ratio %.4f, MAE ratio %.4f, DM p(worse) %.3f, direction %.3f "
+            "(up %.3f), coverage 80 %.3f, interval score 80 %.0f (EWMA walk %.0f).",
+            step,
+            values["rmse_ratio_to_naive"],
+            values["mae_ratio_to_naive"],
+            values["dm_p_worse"],
+            values["directional_accuracy"],
+            values["up_share"],
+            values.get("coverage_80", np.nan),
+            values.get("interval_score_80", np.nan),
+            summary["ewma_interval_score"].get(step, {}).get("interval_score_80", np.nan),
+        )
+    return summary
+
+
+def backtest_metrics(scores: pd.DataFrame, network: str) -> dict[str, Any]:
+    """Headline numbers for MLflow: every model's overall scores, the network's per step."""
     metrics: dict[str, Any] = {}
-    for row in overall.itertuples():
-        for name in ("rmse", "mae", "mape", "mase", "directional_accuracy", "rmse_ratio_to_naive"):
-            metrics[f"{row.model}.{name}"] = {"value": float(getattr(row, name)), "step": 0}
-    for column in [c for c in overall.columns if c.startswith("coverage_")]:
-        value = overall.loc[overall["model"] == network, column].iloc[0]
-        metrics[f"{network}.{column}"] = {"value": float(value), "step": 0}
-    metrics["dm_statistic"] = {"value": comparison["overall"]["statistic"], "step": 0}
-    metrics["dm_p_value"] = {"value": comparison["overall"]["p_value"], "step": 0}
-    return metrics
+    numeric = [c for c in scores.columns if c not in ("model", "scope", "key", "n")]
+    for _, row in scores[scores["scope"] == "overall"].iterrows():
+        for name in numeric:
+            if pd.notna(row[name]):
+                metrics[f"{row['model']}.{name}"] = {"value": float(row[name]), "step": 0}
+    for _, row in scores[(scores["scope"] == "step") & (scores["model"] == network)].iterrows():
+        for name in numeric:
+            if pd.notna(row[name]):
+                metrics[f"{network}.step.{name}"] = [
+                    {"value": float(row[name]), "step": int(row["key"])}
+                ]
+    return _merge_steps(metrics)
+
+
+def _merge_steps(metrics: dict[str, Any]) -> dict[str, Any]:
+    """MlflowMetricsHistoryDataset's format: per-step values of one metric in one list."""
+    merged: dict[str, Any] = {}
+    for name, value in metrics.items():
+        if isinstance(value, list):
+            merged.setdefault(name, []).extend(value)
+        else:
+            merged[name] = value
+    return merged
 
 
 def plot_backtest(scores: pd.DataFrame, network: str) -> Figure:
-    """RMSE by fold and by horizon step, one line per model."""
+    """RMSE ratio to naive by step (every model) and by refit (the network), and the
+    interval coverage by step."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(1, 2, figsize=(13, 4.5))
-    for axis, scope, label in ((axes[0], "fold", "fold"), (axes[1], "step", "horizon step")):
-        part = scores[scores["scope"] == scope]
-        for model, group in part.groupby("model", sort=False):
-            width = 2.2 if model == network else 1.0
-            axis.plot(group["key"].astype(int), group["rmse"], marker="o", lw=width, label=model)
-        axis.set_xlabel(label)
-        axis.set_ylabel("RMSE (USD)")
-        axis.set_title(f"Walk-forward RMSE by {label}")
+    figure, axes = plt.subplots(1, 3, figsize=(16, 4.5))
+    by_step = scores[scores["scope"] == "step"]
+    for model, group in by_step.groupby("model", sort=False):
+        axes[0].plot(
+            group["key"].astype(int),
+            group["rmse_ratio_to_naive"],
+            marker="o",
+            lw=2.2 if model == network else 1.0,
+            label=model,
+        )
+    axes[0].axhline(1.0, color="grey", linestyle="--")
+    axes[0].set(xlabel="horizon step", ylabel="RMSE / naive RMSE", title="Skill by step")
+    axes[0].legend(fontsize=7)
+    refits = scores[(scores["scope"] == "refit") & (scores["model"] == network)]
+    axes[1].plot(refits["key"].astype(int), refits["rmse_ratio_to_naive"], marker="o")
+    axes[1].axhline(1.0, color="grey", linestyle="--")
+    axes[1].set(xlabel="refit", ylabel="RMSE / naive RMSE", title=f"{network} by refit")
+    for column in [c for c in by_step.columns if c.startswith("coverage_")]:
+        for model, group in by_step[by_step[column].notna()].groupby("model", sort=False):
+            axes[2].plot(
+                group["key"].astype(int),
+                group[column],
+                marker="o",
+                label=f"{model} {column.removeprefix('coverage_')}%",
+            )
+        axes[2].axhline(int(column.removeprefix("coverage_")) / 100, color="grey", linestyle="--")
+    axes[2].set(xlabel="horizon step", ylabel="share inside", title="Interval coverage by step")
+    axes[2].legend(fontsize=7)
+    for axis in axes:
         axis.grid(alpha=0.3)
-    axes[1].legend(fontsize=8)
     figure.tight_layout()
     return figure

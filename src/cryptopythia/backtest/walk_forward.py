@@ -1,5 +1,6 @@
-"""The walk-forward: folds of the modelling recipe and of the baselines, each trained on
-its past only and forecasting the fold's steps the way inference does."""
+"""The walk-forward: the modelling recipe refitted every ``refit_every`` candles on its past
+only, forecasting every origin the way inference and the served model do, and the
+baselines on exactly the same origins and steps."""
 
 from __future__ import annotations
 
@@ -11,13 +12,15 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ..candles import INTERVALS, check_interval
-from ..model.evaluation import calibrate_intervals
+from ..model.evaluation import fit_shrinkage
 from ..model.forecaster import Forecaster, forecast
+from ..model.intervals import fit_volatility
 from ..model.scaling import fit_scaler
 from ..model.table import prepare_model_table
 from ..model.training import fine_tune, train_model
-from .baselines import baseline_forecasters
-from .folds import Fold, make_folds
+from .baselines import fit_statistical, forecast_statistical, point_baselines
+from .origins import Refit, make_refits
+from .volatility import bounds, ewma_log_sigmas, garch_log_sigmas
 
 logger = logging.getLogger(__name__)
 
@@ -47,150 +50,246 @@ def fold_model_params(modelling: dict[str, Any], backtest: dict[str, Any]) -> di
     return {**modelling, **overrides}
 
 
-def make_fold_table(
-    gold: pd.DataFrame, modelling: dict[str, Any], backtest: dict[str, Any]
+def make_origin_table(
+    gold: pd.DataFrame, modelling: dict[str, Any], units: dict[str, str], backtest: dict[str, Any]
 ) -> tuple[pd.DataFrame, dict[str, Any], pd.DataFrame]:
-    """The model table and window spec of the modelling recipe, and the folds."""
-    table, spec = prepare_model_table(gold, fold_model_params(modelling, backtest))
-    # A fold's training rows hold an inner train part of >= 1 window and a validation
+    """The model table and window spec of the modelling recipe, and one row per origin with
+    the refit serving it."""
+    table, spec = prepare_model_table(gold, fold_model_params(modelling, backtest), units)
+    # A refit's training rows hold an inner train part of >= 1 window and a validation
     # part of >= min_calibration_windows windows.
     window = spec["n_timesteps"] + spec["horizon"]
-    min_rows = 2 * window + int(backtest["min_calibration_windows"])
-    folds = make_folds(
+    refits = make_refits(
         n_rows=len(table),
-        n_folds=int(backtest["n_folds"]),
-        step=int(backtest["step"]),
-        horizon=int(backtest["horizon"]),
+        n_origins=backtest["n_origins"],
+        origin_step=backtest["origin_step"],
+        refit_every=backtest["refit_every"],
         window=backtest["window"],
         window_size=backtest["window_size"],
-        min_train_rows=min_rows,
+        min_train_rows=2 * window + int(backtest["min_calibration_windows"]),
     )
     times = table["open_time"]
-    fold_table = pd.DataFrame(
-        {
-            "fold": [f.number for f in folds],
-            "train_start": [f.train_start for f in folds],
-            "origin": [f.origin for f in folds],
-            "test_end": [f.test_end for f in folds],
-            "train_from": [times.iloc[f.train_start] for f in folds],
-            "first_forecast": [times.iloc[f.origin] for f in folds],
-            "last_forecast": [times.iloc[f.test_end - 1] for f in folds],
-        }
+    origins = pd.DataFrame(
+        [
+            {
+                "refit": refit.number,
+                "train_start": refit.train_start,
+                "origin": origin,
+                "train_end": refit.train_end,
+                "trained_until": times.iloc[refit.train_end - 1],
+                "first_forecast": times.iloc[origin],
+            }
+            for refit in refits
+            for origin in refit.origins
+        ]
     )
     logger.info(
-        "Backtest: %d folds of %d steps, origins %s -> %s, %s window.",
-        len(folds),
-        backtest["horizon"],
-        fold_table["first_forecast"].iloc[0],
-        fold_table["first_forecast"].iloc[-1],
+        "Walk-forward: %d origins (%s -> %s), %d refits every %d candles, %s window.",
+        len(origins),
+        origins["first_forecast"].iloc[0],
+        origins["first_forecast"].iloc[-1],
+        len(refits),
+        backtest["refit_every"],
         backtest["window"],
     )
-    return table, spec, fold_table
+    return table, spec, origins
 
 
-def _folds(fold_table: pd.DataFrame) -> list[Fold]:
+def refits_of(origin_table: pd.DataFrame) -> list[Refit]:
+    """The refits described by an origin table."""
     return [
-        Fold(int(r.fold), int(r.train_start), int(r.origin), int(r.test_end - r.origin))
-        for r in fold_table.itertuples()
+        Refit(int(number), int(rows["train_start"].iloc[0]), tuple(int(o) for o in rows["origin"]))
+        for number, rows in origin_table.groupby("refit", sort=True)
     ]
 
 
-def _long_rows(
-    fold: Fold, model_name: str, table: pd.DataFrame, forecast_closes: np.ndarray
+def long_rows(
+    table: pd.DataFrame, origin: int, model_name: str, closes: np.ndarray, refit: int
 ) -> pd.DataFrame:
-    rows = slice(fold.origin, fold.test_end)
+    """One row per forecast step whose actual close is known: model, step, times, closes."""
+    steps = min(len(closes), len(table) - origin)
+    rows = slice(origin, origin + steps)
     return pd.DataFrame(
         {
-            "fold": fold.number,
+            "refit": refit,
             "model": model_name,
-            "step": np.arange(1, fold.horizon + 1),
-            "origin_time": table["open_time"].iloc[fold.origin - 1],
+            "origin": origin,
+            "step": np.arange(1, steps + 1),
+            "origin_time": table["open_time"].iloc[origin - 1],
             "target_time": table["open_time"].iloc[rows].to_numpy(),
-            "last_close": table["close_usd"].iloc[fold.origin - 1],
+            "last_close": table["close_usd"].iloc[origin - 1],
             "actual": table["close_usd"].iloc[rows].to_numpy(),
-            "forecast": np.asarray(forecast_closes, dtype="float64"),
+            "forecast": np.asarray(closes[:steps], dtype="float64"),
         }
     )
+
+
+def _fit_network(  # noqa: PLR0913
+    table: pd.DataFrame,
+    spec: dict[str, Any],
+    refit: Refit,
+    model: Any,
+    scaler: Any,
+    params: dict[str, Any],
+    backtest: dict[str, Any],
+) -> tuple[Any, Any, list[float], dict[str, float] | None]:
+    """Train (or fine-tune) the network on a refit's rows; returns it, its scaler, its
+    shrinkage weights from the refit's validation tail and the volatility model."""
+    history = table.iloc[refit.train_start : refit.train_end].reset_index(drop=True)
+    n, h = spec["n_timesteps"], spec["horizon"]
+    n_validation = max(
+        round(len(history) * backtest["validation_fraction"]),
+        n + h - 1 + int(backtest["min_calibration_windows"]),
+    )
+    train, validation = history.iloc[:-n_validation], history.iloc[-n_validation:]
+    if model is None or backtest["retrain"] == "full":
+        scaler = fit_scaler(train, spec)
+        model, _ = train_model(train, validation, scaler, spec, params)
+    else:
+        model = fine_tune(
+            model,
+            train,
+            validation,
+            scaler,
+            spec,
+            params,
+            backtest["finetune_epochs"],
+            backtest["finetune_patience"],
+        )
+    shrinkage = fit_shrinkage(
+        model, scaler, validation, spec, params["prediction_batch_size"], params["shrinkage"]
+    )
+    return model, scaler, shrinkage, fit_volatility(train, params["intervals"])
 
 
 def walk_forward_network(  # noqa: PLR0913
     table: pd.DataFrame,
     spec: dict[str, Any],
-    fold_table: pd.DataFrame,
+    origin_table: pd.DataFrame,
     silver: pd.DataFrame,
     modelling: dict[str, Any],
     feature_params: dict[str, Any],
     backtest: dict[str, Any],
 ) -> pd.DataFrame:
-    """Train the modelling recipe on each fold's past only and forecast the fold's steps
-    the way inference does (``forecasting.forecast``: direct up to the network's
-    horizon, recursive beyond), with intervals calibrated on the fold's validation rows."""
+    """Refit the modelling recipe on each refit's past only and forecast each of its origins
+    with inference's own ``forecast`` (shrinkage and adaptive intervals included)."""
     params = fold_model_params(modelling, backtest)
-    n, h = spec["n_timesteps"], spec["horizon"]
     frames, model, scaler = [], None, None
-    for fold in tqdm(_folds(fold_table), desc="backtest folds", unit="fold"):
-        history = table.iloc[fold.train_start : fold.origin].reset_index(drop=True)
-        n_validation = max(
-            round(len(history) * backtest["validation_fraction"]),
-            n + h - 1 + int(backtest["min_calibration_windows"]),
+    bar = tqdm(total=len(origin_table), desc="walk-forward origins", unit="origin")
+    for refit in refits_of(origin_table):
+        model, scaler, shrinkage, garch = _fit_network(
+            table, spec, refit, model, scaler, params, backtest
         )
-        train, validation = history.iloc[:-n_validation], history.iloc[-n_validation:]
-        if model is None or backtest["retrain"] == "full":
-            scaler = fit_scaler(train, spec)
-            model, _ = train_model(train, validation, scaler, spec, params)
-        else:
-            model = fine_tune(
-                model,
-                train,
-                validation,
-                scaler,
-                spec,
-                params,
-                backtest["finetune_epochs"],
-                backtest["finetune_patience"],
-            )
         forecaster = Forecaster(
             model=model,
             scaler=scaler,
             spec=spec,
             feature_params=feature_params,
             interval=spec["interval"],
-            radii=calibrate_intervals(
-                model,
-                scaler,
-                validation,
-                spec,
-                backtest["coverage"],
-                params["prediction_batch_size"],
-            ),
+            shrinkage=shrinkage,
+            intervals=modelling["intervals"],
+            garch=garch,
         )
-        origin_time = table["open_time"].iloc[fold.origin]
-        result = forecast(silver[silver["open_time"] < origin_time], forecaster, fold.horizon)
-        expected_times = table["open_time"].iloc[fold.origin : fold.test_end].to_numpy()
-        if not np.array_equal(result["open_time"].to_numpy(), expected_times):
-            raise ValueError(
-                "silver and gold disagree on the candles after the origin "
-                f"{origin_time}: run feature_engineering on the current silver first."
+        for origin in refit.origins:
+            origin_time = table["open_time"].iloc[origin]
+            result = forecast(
+                silver[silver["open_time"] < origin_time], forecaster, int(backtest["horizon"])
             )
-        frame = _long_rows(fold, params["network_name"], table, result["forecast_close"].to_numpy())
-        for column in [c for c in result.columns if c.startswith(("lower_", "upper_"))]:
-            frame[column] = result[column].to_numpy()
-        frames.append(frame)
+            if result["open_time"].iloc[0] != origin_time:
+                raise ValueError(
+                    "silver and gold disagree on the candle after the origin "
+                    f"{origin_time}: run feature_engineering on the current silver first."
+                )
+            frame = long_rows(
+                table,
+                origin,
+                params["network_name"],
+                result["forecast_close"].to_numpy(),
+                refit.number,
+            )
+            for column in [c for c in result.columns if c.startswith(("lower_", "upper_"))]:
+                frame[column] = result[column].to_numpy()[: len(frame)]
+            frames.append(frame)
+            bar.update()
+        _log_refit(frames[-len(refit.origins) :], table, refit)
+    bar.close()
     return pd.concat(frames, ignore_index=True)
 
 
+def _log_refit(frames: list[pd.DataFrame], table: pd.DataFrame, refit: Refit) -> None:
+    """One line per refit: its origins and the one-step RMSE ratio to naive on them."""
+    rows = pd.concat(frames)
+    first = rows[rows["step"] == 1]
+    ratio = np.sqrt(np.mean((first["actual"] - first["forecast"]) ** 2)) / max(
+        np.sqrt(np.mean((first["actual"] - first["last_close"]) ** 2)), 1e-12
+    )
+    logger.info(
+        "Refit %d (trained until %s): %d origins, step-1 RMSE ratio to naive %.4f.",
+        refit.number,
+        table["open_time"].iloc[refit.train_end - 1],
+        len(first),
+        ratio,
+    )
+
+
 def walk_forward_baselines(
-    table: pd.DataFrame, spec: dict[str, Any], fold_table: pd.DataFrame, backtest: dict[str, Any]
+    table: pd.DataFrame,
+    spec: dict[str, Any],
+    origin_table: pd.DataFrame,
+    backtest: dict[str, Any],
+    intervals: dict[str, Any],
 ) -> pd.DataFrame:
-    """Every baseline's forecast from each fold's training rows, same origins and steps."""
-    settings = backtest["baselines"]
-    forecasters = baseline_forecasters(
+    """Every baseline's forecast of each origin from the closes before it; the random walks
+    with EWMA and GARCH(1,1) volatility carry intervals too."""
+    settings, horizon = backtest["baselines"], int(backtest["horizon"])
+    forecasters = point_baselines(
         settings, season_length(spec["interval"], settings["season_length"])
     )
     closes = table["close_usd"].to_numpy()
     frames = []
-    for fold in _folds(fold_table):
-        history = closes[fold.train_start : fold.origin]
-        for name, forecaster in forecasters.items():
-            frames.append(_long_rows(fold, name, table, forecaster(history, fold.horizon)))
+    for refit in refits_of(origin_table):
+        history_start = refit.train_start
+        statistical = settings["statistical_model"]
+        fitted = (
+            fit_statistical(
+                closes[history_start : refit.train_end],
+                statistical,
+                int(settings["statistical_season_length"]),
+            )
+            if statistical
+            else None
+        )
+        sigmas = {
+            "naive_ewma": ewma_log_sigmas(
+                closes,
+                list(refit.origins),
+                horizon,
+                intervals["ewma_decay"],
+                int(intervals["ewma_window"]),
+            ),
+            "naive_garch": garch_log_sigmas(closes, list(refit.origins), horizon, history_start),
+        }
+        for position, origin in enumerate(refit.origins):
+            history = closes[history_start:origin]
+            for name, function in forecasters.items():
+                frames.append(
+                    long_rows(table, origin, name, function(history, horizon), refit.number)
+                )
+            if fitted is not None:
+                frames.append(
+                    long_rows(
+                        table,
+                        origin,
+                        statistical,
+                        forecast_statistical(fitted, history, horizon),
+                        refit.number,
+                    )
+                )
+            for name, log_sigmas in sigmas.items():
+                frame = long_rows(table, origin, name, np.full(horizon, history[-1]), refit.number)
+                for coverage in intervals["coverage"]:
+                    lower, upper = bounds(history[-1], log_sigmas[position], float(coverage))
+                    frame[f"lower_{round(coverage * 100)}"] = lower[: len(frame)]
+                    frame[f"upper_{round(coverage * 100)}"] = upper[: len(frame)]
+                frames.append(frame)
     return pd.concat(frames, ignore_index=True)

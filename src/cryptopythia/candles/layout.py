@@ -22,7 +22,7 @@ KLINE_COLUMNS = (
 )
 # bronze keeps every column but Binance's "ignore".
 BRONZE_COLUMNS = KLINE_COLUMNS[:11]
-# The columns every source provides (the dumps in ../shared/data have only these).
+# The columns every source provides (the snapshot in data/01_raw/snapshot has only these).
 REQUIRED_COLUMNS = KLINE_COLUMNS[:7]
 OPTIONAL_COLUMNS = KLINE_COLUMNS[7:11]
 PRICE_COLUMNS = ("open", "high", "low", "close")

@@ -43,11 +43,27 @@ class TimeParts(NamedTuple):
 
 
 class Column(NamedTuple):
-    """A feature column: name, warm-up (rows) and the setting behind it, e.g. 'rsi.window=14'."""
+    """A feature column: name, warm-up (rows), the setting behind it (e.g. 'rsi.window=14')
+    and its unit: what it measures, for the network's scale-free inputs (``UNITS``)."""
 
     name: str
     warmup: int
     setting: str
+    unit: str = "free"
+
+
+#: Units of gold's columns: a price level (USD), a price spread (USD differences), a
+#: volume, a running total from the first candle, or scale-free (returns, oscillators, time).
+UNITS = ("level", "spread", "volume", "running", "free")
+#: The units of silver's own columns kept in gold.
+CANDLE_UNITS = {
+    "open": "level",
+    "high": "level",
+    "low": "level",
+    "close": "level",
+    "volume": "volume",
+    "was_filled": "free",
+}
 
 
 class Definition(NamedTuple):
@@ -80,9 +96,9 @@ def _family(name: str, **keys: Kind) -> Callable[[Define], Define]:
     return register
 
 
-def _sharing(names: Sequence[str], warmup: int, setting: str) -> list[Column]:
-    """Columns sharing one warm-up and setting."""
-    return [Column(name, warmup, setting) for name in names]
+def _sharing(names: Sequence[str], warmup: int, setting: str, unit: str = "free") -> list[Column]:
+    """Columns sharing one warm-up, setting and unit."""
+    return [Column(name, warmup, setting, unit) for name in names]
 
 
 def definitions(params: dict[str, Block], time: TimeParts) -> list[Definition]:
@@ -107,9 +123,12 @@ def _macd(p: Block, _: TimeParts) -> Definition:
     """EMA(fast) - EMA(slow), its EMA(signal) and the histogram: macd, macd_signal, macd_hist."""
     fast, slow, signal = p["fast"], p["slow"], p["signal"]
     columns = [
-        Column("macd", slow - 1, f"macd.slow={slow}"),
+        Column("macd", slow - 1, f"macd.slow={slow}", "spread"),
         *_sharing(
-            ["macd_signal", "macd_hist"], slow + signal - 2, f"macd.slow+signal={slow}+{signal}"
+            ["macd_signal", "macd_hist"],
+            slow + signal - 2,
+            f"macd.slow+signal={slow}+{signal}",
+            "spread",
         ),
     ]
     return Definition(columns, lambda x: indicators.macd(x.close, fast, slow, signal))
@@ -119,8 +138,10 @@ def _macd(p: Block, _: TimeParts) -> Definition:
 def _bollinger(p: Block, _: TimeParts) -> Definition:
     """SMA(window) +- num_std population stds, %B and bandwidth: bb_<band>_<window>."""
     w, num_std = p["window"], p["num_std"]
-    bands = ("middle", "upper", "lower", "percent_b", "bandwidth")
-    columns = _sharing([f"bb_{band}_{w}" for band in bands], w - 1, f"bollinger.window={w}")
+    setting = f"bollinger.window={w}"
+    columns = _sharing(
+        [f"bb_{band}_{w}" for band in ("middle", "upper", "lower")], w - 1, setting, "level"
+    ) + _sharing([f"bb_{band}_{w}" for band in ("percent_b", "bandwidth")], w - 1, setting)
     return Definition(columns, lambda x: indicators.bollinger(x.close, w, num_std))
 
 
@@ -128,7 +149,7 @@ def _bollinger(p: Block, _: TimeParts) -> Definition:
 def _atr(p: Block, _: TimeParts) -> Definition:
     """Average True Range, Wilder's smoothing: atr_<window>."""
     w = p["window"]
-    columns = [Column(f"atr_{w}", w, f"atr.window={w}")]
+    columns = [Column(f"atr_{w}", w, f"atr.window={w}", "spread")]
     return Definition(columns, lambda x: [indicators.atr(x.high, x.low, x.close, w)])
 
 
@@ -148,7 +169,9 @@ def _stochastic(p: Block, _: TimeParts) -> Definition:
 @_family("obv")
 def _obv(_p: Block, _: TimeParts) -> Definition:
     """On-Balance Volume: obv."""
-    return Definition([Column("obv", 0, "obv")], lambda x: [indicators.obv(x.close, x.volume)])
+    return Definition(
+        [Column("obv", 0, "obv", "running")], lambda x: [indicators.obv(x.close, x.volume)]
+    )
 
 
 @_family("roc", windows="counts")
@@ -166,7 +189,10 @@ def _rolling(p: Block, _: TimeParts) -> Definition:
     columns = [
         column
         for w in windows
-        for column in _sharing([f"sma_{w}", f"std_{w}"], w - 1, f"rolling.windows={w}")
+        for column in (
+            Column(f"sma_{w}", w - 1, f"rolling.windows={w}", "level"),
+            Column(f"std_{w}", w - 1, f"rolling.windows={w}", "spread"),
+        )
     ]
     return Definition(
         columns,
@@ -178,7 +204,7 @@ def _rolling(p: Block, _: TimeParts) -> Definition:
 def _ema(p: Block, _: TimeParts) -> Definition:
     """Exponential moving averages of close, as TA-Lib's: ema_<span>."""
     spans = p["spans"]
-    columns = [Column(f"ema_{span}", span - 1, f"ema.spans={span}") for span in spans]
+    columns = [Column(f"ema_{span}", span - 1, f"ema.spans={span}", "level") for span in spans]
     return Definition(columns, lambda x: [indicators.ema(x.close, span) for span in spans])
 
 
@@ -192,7 +218,7 @@ def _log_return(_p: Block, _: TimeParts) -> Definition:
 def _lags(p: Block, _: TimeParts) -> Definition:
     """Past closes and log returns: close_lag_<k>, log_return_lag_<k>."""
     close, returns = p["close"], p["log_return"]
-    columns = [Column(f"close_lag_{lag}", lag, f"lags.close={lag}") for lag in close] + [
+    columns = [Column(f"close_lag_{lag}", lag, f"lags.close={lag}", "level") for lag in close] + [
         Column(f"log_return_lag_{lag}", lag + 1, f"lags.log_return={lag}") for lag in returns
     ]
     return Definition(

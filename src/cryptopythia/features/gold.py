@@ -18,6 +18,7 @@ from ..indicators import log_return
 from .errors import SilverInputError
 from .families import Inputs, TimeParts, definitions
 from .parameters import FeatureConfig, check_parameters
+from .plan_logging import log_plan
 from .silver import check_silver
 
 logger = logging.getLogger(__name__)
@@ -40,7 +41,13 @@ def compute_features(candles: pd.DataFrame, config: FeatureConfig) -> pd.DataFra
         names = [column.name for column in definition.columns]
         f.update(zip(names, definition.compute(inputs), strict=True))
     features = pd.DataFrame(f, index=candles.index, dtype="float64")
-    logger.info("Computed %d feature columns: %s", features.shape[1], ", ".join(features.columns))
+    log_plan(
+        logger,
+        ("columns", config["interval"], *features.columns),
+        "Computed %d feature columns: %s",
+        features.shape[1],
+        ", ".join(features.columns),
+    )
     return pd.concat([candles, features], axis=1)
 
 
@@ -59,7 +66,9 @@ def drop_warmup(features: pd.DataFrame, config: FeatureConfig) -> pd.DataFrame:
             f"features {bad} are NaN/infinite after the {warmup}-row warm-up: silver holds "
             "values they cannot use (e.g. prices of 0 or inf); repair silver."
         )
-    logger.info(
+    log_plan(
+        logger,
+        ("warmup", config["interval"], warmup, config["warmup_source"]),
         "Dropped %d warm-up rows of %d (longest window: %s); gold has %d rows x %d columns%s.",
         warmup,
         len(features),
@@ -72,6 +81,10 @@ def drop_warmup(features: pd.DataFrame, config: FeatureConfig) -> pd.DataFrame:
 
 
 def build_gold(silver: pd.DataFrame, params: dict[str, Any], interval: str) -> pd.DataFrame:
-    """The whole silver -> gold transformation (what the pipeline runs), for training and serving alike."""
+    """The whole silver -> gold transformation (what the pipeline runs), for training and serving alike.
+
+    The plan (columns, time parts, warm-up) is logged at INFO once per process, at DEBUG when
+    built again (a recursive forecast builds gold once per step): ``plan_logging``.
+    """
     config = check_parameters(params, interval)
     return drop_warmup(compute_features(check_silver(silver, config), config), config)

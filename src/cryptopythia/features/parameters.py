@@ -16,7 +16,7 @@ import numpy as np
 
 from ..candles import INTERVALS
 from .errors import FeatureConfigError
-from .families import FAMILIES, Block, Kind, TimeParts, definitions
+from .families import CANDLE_UNITS, FAMILIES, Block, Kind, TimeParts, definitions
 from .time_features import MONTH_SECONDS, calendar_parts, fourier_periods
 
 logger = logging.getLogger(__name__)
@@ -41,6 +41,7 @@ class FeatureConfig(TypedDict):
     calendar_parts: list[tuple[str, str]]  # (parameter, column prefix) kept for the interval
     fourier_periods: list[float]  # periods (days) kept for the interval
     columns: list[str]  # gold's feature columns, in order
+    units: dict[str, str]  # the unit of every gold column (silver's kept ones included)
     warmup: int  # rows before every feature is defined
     warmup_source: str  # the parameter setting that sets the warm-up
 
@@ -156,11 +157,8 @@ def check_parameters(params: dict[str, Any], interval: str) -> FeatureConfig:
         calendar_parts(calendar, seconds) if calendar["enabled"] else [],
         fourier_periods(fourier["periods_days"], seconds) if fourier["enabled"] else [],
     )
-    plan = {
-        column.name: (column.warmup, f"{PARAMS_KEY}.{column.setting}")
-        for definition in definitions(checked, time)
-        for column in definition.columns
-    }
+    planned = [column for definition in definitions(checked, time) for column in definition.columns]
+    plan = {column.name: (column.warmup, f"{PARAMS_KEY}.{column.setting}") for column in planned}
     warmup, source = max(plan.values(), default=(0, "no feature enabled"))
     if not plan:
         logger.warning("Every feature family is disabled: gold will hold silver's columns only.")
@@ -171,6 +169,7 @@ def check_parameters(params: dict[str, Any], interval: str) -> FeatureConfig:
         "calendar_parts": time.calendar_parts,
         "fourier_periods": time.fourier_periods,
         "columns": list(plan),
+        "units": {**CANDLE_UNITS, **{column.name: column.unit for column in planned}},
         "warmup": warmup,
         "warmup_source": source,
     }

@@ -5,21 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..candles import REQUIRED_COLUMNS
 from .errors import SilverInputError
 from .parameters import FeatureConfig
 
 #: the silver columns gold is built from and keeps, in this order (silver's optional
 #: Binance columns are not among them)
-SILVER_COLUMNS = (
-    "open_time",
-    "open",
-    "high",
-    "low",
-    "close",
-    "volume",
-    "close_time",
-    "was_filled",
-)
+SILVER_COLUMNS = (*REQUIRED_COLUMNS, "was_filled")
 #: the numeric columns among them: prices and volume
 OHLCV_COLUMNS = ("open", "high", "low", "close", "volume")
 

@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .plan_logging import log_plan
+
 logger = logging.getLogger(__name__)
 
 DAY_SECONDS = 86_400
@@ -37,8 +39,12 @@ def calendar_parts(calendar: dict[str, Any], interval_s: float) -> list[tuple[st
     parts = []
     for part, prefix in CALENDAR_PREFIXES.items():
         if calendar[part] and not varies[part]:
-            logger.info(
-                "Calendar part %s is constant for %.0f s candles: skipped.", part, interval_s
+            log_plan(
+                logger,
+                ("calendar", part, interval_s),
+                "Calendar part %s is constant for %.0f s candles: skipped.",
+                part,
+                interval_s,
             )
         elif calendar[part]:
             parts.append((part, prefix))
@@ -51,9 +57,21 @@ def fourier_periods(periods_days: tuple[float, ...], interval_s: float) -> list[
     for period in periods_days:
         candles = period * DAY_SECONDS / interval_s
         if candles < 2:
-            logger.info("Fourier period %s d is %.3g candles (< 2): skipped.", period, candles)
+            log_plan(
+                logger,
+                ("fourier", period, interval_s),
+                "Fourier period %s d is %.3g candles (< 2): skipped.",
+                period,
+                candles,
+            )
         else:
-            logger.info("Fourier period %s d = %.6g candles.", period, candles)
+            log_plan(
+                logger,
+                ("fourier", period, interval_s),
+                "Fourier period %s d = %.6g candles.",
+                period,
+                candles,
+            )
             kept.append(period)
     return kept
 

@@ -1,20 +1,19 @@
 """Multi-step forecasts from candles: the one code path behind `kedro run --pipeline
-inference`, the registered pyfunc and `mlflow models serve`.
+inference`, the registered pyfunc, `mlflow models serve` and the backtest.
 
-Design: the network predicts ``horizon`` steps directly (its Dense(horizon) head). A
-forecast further out is recursive: the predicted closes are appended as synthetic
-candles, the gold features are recomputed from the extended candles with
-feature_engineering's own ``build_gold``, and the next ``horizon`` steps are predicted
-from the newest window. Synthetic candles open at the previous close, close at the
-forecast, have high/low = max/min of the two (no intra-candle range) and the median
-volume of the last window: volatility and volume features drift towards calm markets
-the further the forecast goes, and errors compound. Prediction intervals widen with
-the step (see ``interval_radius``).
+The network predicts ``horizon`` steps directly (its Dense(horizon) head); each predicted
+move from the last close is shrunk towards naive persistence by the step's weight
+(``shrinkage``). A forecast further out is recursive: the shrunk closes are appended as
+synthetic candles, the gold features are recomputed from the extended candles with
+``build_gold``, and the next ``horizon`` steps are predicted from the newest window
+(synthetic candles have no intra-candle range: volatility and volume features calm down
+the further out, and errors compound). Intervals: see ``model.intervals``; the quantiles
+come from replaying the same network over the recent candles of the input.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,8 +21,12 @@ import pandas as pd
 
 from ..candles import interval_frequency
 from ..features import build_gold, check_parameters
+from .intervals import adaptive_quantile, normalised_scores, volatility_paths
 from .scaling import inverse_target, scale_table
-from .targets import make_target, target_to_close
+from .shrinkage import shrink
+from .table import model_table
+from .targets import target_to_close
+from .windows import last_windows
 
 # The candle columns a forecast reads (and a served request sends).
 CANDLE_INPUT_COLUMNS = ("open_time", "open", "high", "low", "close", "volume")
@@ -35,17 +38,26 @@ class Forecaster:
 
     model: Any  # keras.Model
     scaler: Any
-    spec: dict[str, Any]  # the modelling window spec: n_timesteps, horizon, target, features...
+    spec: dict[str, Any]  # the modelling window spec: n_timesteps, horizon, target, inputs...
     feature_params: dict[str, Any]  # feature_engineering parameters used in training
     interval: str
-    # Split-conformal radii on |log(actual / forecast)| per step, per coverage ("80": [...]).
-    radii: dict[str, list[float]] = field(default_factory=dict)
+    shrinkage: list[float]  # per step, the weight of the network's move (0: naive)
+    intervals: dict[str, Any]  # modelling.intervals: coverage, volatility, conformal settings
+    garch: dict[str, float] | None  # GARCH(1,1) omega, alpha, beta when volatility: garch
+
+    @property
+    def replay_origins(self) -> int:
+        """Past origins the network is replayed on to calibrate the current intervals."""
+        settings = self.intervals
+        return int(settings["calibration_window"]) + int(settings["adaptation_origins"])
 
     @property
     def min_candles(self) -> int:
-        """Candles needed for one window after feature_engineering's warm-up."""
+        """Candles needed: the features' warm-up, then enough rows for the replayed origins,
+        each with a full window and a full volatility window behind it."""
         warmup = check_parameters(self.feature_params, self.interval)["warmup"]
-        return warmup + self.spec["n_timesteps"] + 1
+        behind = max(self.spec["n_timesteps"] - 1, int(self.intervals["ewma_window"]))
+        return warmup + behind + self.replay_origins + self.spec["horizon"] + 1
 
 
 def steps_until(last_open_time: pd.Timestamp, target_date: Any, interval: str) -> int:
@@ -57,6 +69,11 @@ def steps_until(last_open_time: pd.Timestamp, target_date: Any, interval: str) -
             f"inference.target_date={target_date!r} is not a date; use YYYY-MM-DD or an "
             "ISO timestamp, e.g. --params inference.target_date=2026-12-31"
         ) from error
+    if target is pd.NaT:
+        raise ValueError(
+            f"inference.target_date={target_date!r} is not a date; use YYYY-MM-DD or an "
+            "ISO timestamp, e.g. --params inference.target_date=2026-12-31"
+        )
     target = target.tz_localize("UTC") if target.tzinfo is None else target.tz_convert("UTC")
     if target <= last_open_time:
         raise ValueError(
@@ -67,25 +84,46 @@ def steps_until(last_open_time: pd.Timestamp, target_date: Any, interval: str) -
     return len(times) - 1
 
 
-def interval_radius(radii: list[float], step: int) -> float:
-    """The conformal radius of a step: calibrated up to the network's horizon, then
-    widened like a random walk's (sqrt of the step count)."""
-    if step <= len(radii):
-        return radii[step - 1]
-    return radii[-1] * float(np.sqrt(step / len(radii)))
+def origin_paths(forecaster: Forecaster, table: pd.DataFrame, n_origins: int) -> np.ndarray:
+    """Shrunk USD close paths (n_origins, horizon) forecast from the last ``n_origins`` rows
+    of a model table (the last one: its newest row)."""
+    spec = forecaster.spec
+    windows = last_windows(scale_table(forecaster.scaler, table, spec), spec["n_timesteps"])
+    raw = np.asarray(forecaster.model.predict_on_batch(np.ascontiguousarray(windows[-n_origins:])))
+    last_close = table["close_usd"].to_numpy()[-n_origins:]
+    paths = target_to_close(inverse_target(forecaster.scaler, raw), last_close, spec["target"])
+    return shrink(paths, last_close, np.asarray(forecaster.shrinkage), spec["target"])
 
 
-def _model_table(gold: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
-    target = make_target(gold["close"], spec["target"])
-    return pd.concat(
-        [
-            gold[["open_time"]],
-            gold["close"].rename("close_usd"),
-            gold[spec["features"]].astype("float64"),
-            target,
-        ],
-        axis=1,
-    )
+def interval_quantiles(
+    forecaster: Forecaster, table: pd.DataFrame, paths: np.ndarray, steps: int
+) -> tuple[dict[str, list[float]], np.ndarray]:
+    """Per coverage, the score quantile of each network step for the newest origin, from
+    the scored past origins of ``paths``; and the newest origin's volatility over 1..steps."""
+    settings, horizon = forecaster.intervals, forecaster.spec["horizon"]
+    closes = table["close_usd"].to_numpy()
+    returns = np.concatenate([[np.nan], np.diff(np.log(closes))])
+    sigma = volatility_paths(returns, settings, forecaster.garch, len(paths), max(steps, horizon))
+    quantiles: dict[str, list[float]] = {}
+    for coverage in settings["coverage"]:
+        quantiles[f"{round(coverage * 100)}"] = [
+            adaptive_quantile(
+                _scores(paths, closes, sigma[:, step - 1], step),
+                float(coverage),
+                float(settings["aci_gamma"]),
+                delay=step,
+                window=int(settings["calibration_window"]),
+            )
+            for step in range(1, horizon + 1)
+        ]
+    return quantiles, sigma[-1]
+
+
+def _scores(paths: np.ndarray, closes: np.ndarray, sigma: np.ndarray, step: int) -> np.ndarray:
+    """|log(actual / forecast)| / sigma of the origins whose step-``step`` close is known."""
+    scored = len(paths) - step  # the last `step` origins' outcomes are not known yet
+    actual = closes[len(closes) - len(paths) + step :][:scored]
+    return normalised_scores(actual, paths[:scored, step - 1], sigma[:scored])
 
 
 def _synthetic_candles(
@@ -111,40 +149,57 @@ def _synthetic_candles(
 
 def forecast(candles: pd.DataFrame, forecaster: Forecaster, steps: int) -> pd.DataFrame:
     """Close forecasts for the ``steps`` candles after the last one (silver-shaped input),
-    with the interval bounds of every calibrated coverage."""
+    with the interval bounds of every coverage."""
     if steps < 1:
         raise ValueError(f"A forecast needs at least one step, got {steps}.")
     if len(candles) < forecaster.min_candles:
         raise ValueError(
-            f"{len(candles)} candles are too few: feature_engineering's warm-up plus one "
-            f"window of n_timesteps={forecaster.spec['n_timesteps']} needs at least "
+            f"{len(candles)} candles are too few: the features' warm-up, one window of "
+            f"n_timesteps={forecaster.spec['n_timesteps']} and the {forecaster.replay_origins} "
+            f"recent forecasts that calibrate the intervals: a forecast needs at least "
             f"{forecaster.min_candles}."
         )
-    spec, n = forecaster.spec, forecaster.spec["n_timesteps"]
+    spec, horizon = forecaster.spec, forecaster.spec["horizon"]
     extended = candles[[*CANDLE_INPUT_COLUMNS, "close_time", "was_filled"]].reset_index(drop=True)
-    volume = float(extended["volume"].iloc[-n:].median())
-    predicted: list[float] = []
-    while len(predicted) < steps:
-        table = _model_table(
-            build_gold(extended, forecaster.feature_params, forecaster.interval), spec
-        )
-        window = scale_table(forecaster.scaler, table.iloc[-n:], spec)[None, ...]
-        raw = np.asarray(forecaster.model.predict_on_batch(window))
-        last_close = table["close_usd"].to_numpy()[-1:]
-        path = target_to_close(inverse_target(forecaster.scaler, raw), last_close, spec["target"])[
-            0
-        ]
-        path = path[: steps - len(predicted)]
-        predicted.extend(path.tolist())
+    table = model_table(build_gold(extended, forecaster.feature_params, forecaster.interval), spec)
+    paths = origin_paths(forecaster, table, forecaster.replay_origins + horizon + 1)
+    quantiles, sigma = interval_quantiles(forecaster, table, paths, steps)
+    predicted = paths[-1, :steps].tolist()
+    volume = float(extended["volume"].iloc[-spec["n_timesteps"] :].median())
+    while len(predicted) < steps:  # recursive beyond the network's horizon
+        appended = np.asarray(predicted[len(extended) - len(candles) :])
         extended = pd.concat(
-            [extended, _synthetic_candles(extended, path, forecaster.interval, volume)],
+            [extended, _synthetic_candles(extended, appended, forecaster.interval, volume)],
             ignore_index=True,
         )
-    result = extended.iloc[len(candles) :][["open_time"]].reset_index(drop=True)
-    result["step"] = np.arange(1, steps + 1)
+        gold = build_gold(extended, forecaster.feature_params, forecaster.interval)
+        path = origin_paths(forecaster, model_table(gold, spec), 1)[0]
+        predicted.extend(path[: steps - len(predicted)].tolist())
+    return _forecast_table(candles, predicted, quantiles, sigma, horizon, forecaster.interval)
+
+
+def _forecast_table(  # noqa: PLR0913
+    candles: pd.DataFrame,
+    predicted: list[float],
+    quantiles: dict[str, list[float]],
+    sigma: np.ndarray,
+    horizon: int,
+    interval: str,
+) -> pd.DataFrame:
+    """The forecast rows: time, step, close and the bounds per coverage, close *
+    exp(+-q * sigma) (beyond the network's horizon, the last step's quantile with the
+    step's own volatility)."""
+    step_length = interval_frequency(interval)
+    last = candles["open_time"].iloc[-1]
+    steps = np.arange(1, len(predicted) + 1)
+    result = pd.DataFrame(
+        {"open_time": pd.DatetimeIndex([last + step_length * int(k) for k in steps])}
+    )
+    result["step"] = steps
     result["forecast_close"] = np.asarray(predicted, dtype="float64")
-    for coverage, radii in sorted(forecaster.radii.items()):
-        radius = np.array([interval_radius(radii, k) for k in result["step"]])
+    for coverage, values in sorted(quantiles.items()):
+        quantile = np.array([values[min(k, horizon) - 1] for k in steps])
+        radius = quantile * sigma[: len(steps)]
         result[f"lower_{coverage}"] = result["forecast_close"] * np.exp(-radius)
         result[f"upper_{coverage}"] = result["forecast_close"] * np.exp(radius)
     return result

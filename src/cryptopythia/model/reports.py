@@ -76,30 +76,51 @@ def plot_loss(history: dict[str, list[float]]) -> Figure:
     return figure
 
 
-def plot_predictions(predictions: pd.DataFrame, metrics: dict[str, Any]) -> Figure:
-    """Predicted vs actual close (USD) on the test split, with the naive forecast."""
-    figure = Figure(figsize=(11, 5))
-    axes = figure.subplots()
-    time_axis = pd.to_datetime(predictions["target_time"])
-    axes.plot(time_axis, predictions["actual_close"], label="actual", color="black", lw=1.2)
-    axes.plot(time_axis, predictions["predicted_close"], label="model", lw=1)
-    axes.plot(
+def plot_predictions(
+    predictions: pd.DataFrame, metrics: dict[str, Any], last_candles: int
+) -> Figure:
+    """The last ``last_candles`` one-step test forecasts (USD) against the actual close and
+    naive persistence, with a panel of the errors of both."""
+    rows = predictions[predictions["step"] == 1].tail(int(last_candles))
+    figure = Figure(figsize=(11, 6.5))
+    top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=[2.2, 1])
+    time_axis = pd.to_datetime(rows["target_time"])
+    top.plot(time_axis, rows["actual_close"], label="actual", color="black", lw=1.2)
+    top.plot(time_axis, rows["predicted_close"], label="model", color="tab:blue", lw=1.1)
+    top.plot(
         time_axis,
-        predictions["naive_close"],
+        rows["naive_close"],
         label="naive (last close)",
-        lw=0.8,
-        alpha=0.7,
+        color="tab:orange",
+        lw=0.9,
         linestyle=":",
     )
-    axes.set(
+    top.set(
         title=(
-            f"Test split: RMSE {metrics['rmse']:.1f} USD vs naive {metrics['naive_rmse']:.1f} "
-            f"(ratio {metrics['rmse_ratio_to_naive']:.3f})"
+            f"Test split, one step ahead: RMSE {metrics['rmse']:.0f} USD vs naive "
+            f"{metrics['naive_rmse']:.0f} (ratio to naive {metrics['rmse_ratio_to_naive']:.3f})"
         ),
-        xlabel="date",
         ylabel="close (USD)",
     )
-    axes.legend()
+    top.legend(loc="upper left")
+    bottom.axhline(0, color="grey", lw=0.8)
+    bottom.plot(
+        time_axis,
+        rows["actual_close"] - rows["predicted_close"],
+        color="tab:blue",
+        lw=1,
+        label="actual - model",
+    )
+    bottom.plot(
+        time_axis,
+        rows["actual_close"] - rows["naive_close"],
+        color="tab:orange",
+        lw=0.8,
+        linestyle=":",
+        label="actual - naive",
+    )
+    bottom.set(xlabel="date", ylabel="error (USD)")
+    bottom.legend(loc="upper left", fontsize=8)
     figure.autofmt_xdate()
     figure.tight_layout()
     return figure

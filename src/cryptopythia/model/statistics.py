@@ -57,25 +57,17 @@ def diebold_mariano(
     return float(statistic), float(p_value)
 
 
-def conformal_log_radius(actual: np.ndarray, forecast: np.ndarray, coverage: float) -> float:
-    """Split-conformal radius on |log(actual / forecast)| for the given coverage.
+def one_sided_p_values(statistic: float, n: int) -> tuple[float, float]:
+    """From a Diebold-Mariano statistic over ``n`` pairs: the p-values of "the model is
+    better" (statistic < 0) and of "the model is worse" (statistic > 0)."""
+    return float(stats.t.cdf(statistic, df=n - 1)), float(stats.t.sf(statistic, df=n - 1))
 
-    The interval ``forecast * exp(±radius)`` covers a new exchangeable point with
-    probability >= ``coverage`` (finite-sample quantile ceil((n + 1) * coverage) / n).
-    """
-    if not 0 < coverage < 1:
-        raise ValueError(f"Interval coverage must be in (0, 1), got {coverage}.")
-    actual, forecast = np.asarray(actual, float), np.asarray(forecast, float)
-    # A forecast <= 0 USD (a diverged diff model) is infinitely far from any price.
-    ratio = np.divide(actual, forecast, out=np.zeros_like(actual), where=forecast > 0)
-    scores = np.where(
-        ratio > 0, np.abs(np.log(ratio, where=ratio > 0, out=np.ones_like(ratio))), np.inf
-    )
-    n = len(scores)
-    rank = int(np.ceil((n + 1) * coverage))
-    if rank > n:
-        raise ValueError(
-            f"{n} calibration residuals cannot calibrate a {coverage:.0%} interval; it "
-            f"needs at least {int(np.ceil(coverage / (1 - coverage)))}."
-        )
-    return float(np.sort(scores)[rank - 1])
+
+def interval_score(
+    actual: np.ndarray, lower: np.ndarray, upper: np.ndarray, coverage: float
+) -> np.ndarray:
+    """Winkler's interval score of each forecast (lower is better): the width, plus
+    2 / alpha times the miss distance when the actual falls outside (alpha = 1 - coverage)."""
+    alpha = 1.0 - coverage
+    below, above = np.maximum(lower - actual, 0.0), np.maximum(actual - upper, 0.0)
+    return (upper - lower) + (2.0 / alpha) * (below + above)

@@ -9,9 +9,10 @@ from typing import Any
 import pandas as pd
 
 from ..candles import interval_of
+from .inputs import INPUT_MODES, input_name, scale_free_inputs
 from .network import PRECISIONS, minimum_timesteps
 from .scaling import SCALERS
-from .targets import TARGET_KINDS, make_target
+from .targets import TARGET_KINDS, make_target, target_column
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,10 @@ def check_modelling_params(params: dict[str, Any]) -> None:
         raise ValueError(
             f"Unknown modelling.precision {params['precision']!r}: use one of "
             f"{', '.join(PRECISIONS)}."
+        )
+    if params["inputs"] not in INPUT_MODES:
+        raise ValueError(
+            f"Unknown modelling.inputs {params['inputs']!r}: use one of {', '.join(INPUT_MODES)}."
         )
     layers = params["layers"]
     counts = {key: len(layers[key]) for key in ("conv_filters", "conv_kernel_sizes", "pool_sizes")}
@@ -85,53 +90,82 @@ def select_features(
 
 
 def prepare_model_table(
-    gold: pd.DataFrame, params: dict[str, Any]
+    gold: pd.DataFrame, params: dict[str, Any], units: dict[str, str]
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Check the parameters, pick the inputs, add the target column; returns the table and
-    the window spec (everything needed to rebuild windows at inference time)."""
+    """Check the parameters, pick the gold columns, make the network's inputs (scale-free
+    or levels, see ``modelling.inputs``) and the target; returns the model table and the
+    window spec (everything needed to rebuild the table at inference time)."""
     check_modelling_params(params)
     if gold.empty or "close" not in gold.columns:
         raise ValueError(
             "gold is empty or has no 'close' column: run the feature_engineering "
             "pipeline first (kedro run --pipeline training)."
         )
-    features = select_features(gold, params["features"], params["exclude_features"])
-    kind = params["target"]
-    target = make_target(gold["close"], kind)
-    columns = [*features, target.name]
-    table = pd.concat(
-        [
-            gold[["open_time", "close"]].rename(columns={"close": "close_usd"}),
-            gold[features].astype("float64"),
-            target,
-        ],
-        axis=1,
-    )
-    needed = params["n_timesteps"] + params["horizon"]
-    if len(table) < needed:
+    columns = select_features(gold, params["features"], params["exclude_features"])
+    unknown = [column for column in columns if column not in units]
+    if unknown:
         raise ValueError(
-            f"gold has {len(table)} rows, fewer than one window: n_timesteps "
-            f"({params['n_timesteps']}) + horizon ({params['horizon']}) = {needed}. "
-            "Fetch a longer history or lower modelling.n_timesteps."
+            f"gold columns {unknown} have no unit in the feature_engineering plan: run "
+            "feature_engineering with the current parameters first."
         )
+    inputs = _input_names(columns, units, params["inputs"])
     spec = {
         "n_timesteps": int(params["n_timesteps"]),
         "horizon": int(params["horizon"]),
-        "target": kind,
-        "target_column": target.name,
-        "features": features,
-        "scaler_columns": columns,
+        "target": params["target"],
+        "target_column": target_column(params["target"]),
+        "inputs": params["inputs"],
+        "gold_columns": columns,
+        "units": {column: units[column] for column in columns},
+        "volume_window": int(params["volume_window"]),
+        "features": inputs,
+        "scaler_columns": [*inputs, target_column(params["target"])],
         "interval": interval_of(gold["open_time"]),
         "scaler": params["scaler"],
     }
+    table = model_table(gold, spec)
+    needed = spec["n_timesteps"] + spec["horizon"]
+    if len(table) < needed:
+        raise ValueError(
+            f"gold has {len(table)} rows, fewer than one window: n_timesteps "
+            f"({spec['n_timesteps']}) + horizon ({spec['horizon']}) = {needed}. "
+            "Fetch a longer history or lower modelling.n_timesteps."
+        )
     logger.info(
-        "Modelling table: %d rows, %d features, target %s, interval %s.",
+        "Modelling table: %d rows, %d %s inputs, target %s, interval %s.",
         len(table),
-        len(features),
-        kind,
+        len(inputs),
+        spec["inputs"],
+        spec["target"],
         spec["interval"],
     )
     return table, spec
+
+
+def model_table(gold: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
+    """open_time, the USD close, the network's inputs and the target, per the window spec
+    (the one way training, inference, the backtest and the served model build it)."""
+    if spec["inputs"] == "scale_free":
+        inputs = scale_free_inputs(gold, spec["gold_columns"], spec["units"], spec["volume_window"])
+    else:
+        inputs = gold[spec["features"]].astype("float64")
+    return pd.concat(
+        [
+            gold[["open_time"]],
+            gold["close"].rename("close_usd"),
+            inputs[spec["features"]],
+            make_target(gold["close"], spec["target"]),
+        ],
+        axis=1,
+    )
+
+
+def _input_names(columns: list[str], units: dict[str, str], mode: str) -> list[str]:
+    """The network's input columns made from the gold ``columns``."""
+    if mode == "levels":
+        return list(columns)
+    names = [input_name(column, units[column]) for column in columns]
+    return [name for name in names if name is not None]
 
 
 def _part_start(table: pd.DataFrame, value: float | str, end: int, name: str) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -62,7 +63,7 @@ def train_model(
         epochs=int(params["epochs"]),
         callbacks=[early_stopping, timer],
         shuffle=False,  # train_data reshuffles its windows every epoch
-        verbose=params["verbose"],
+        verbose=_keras_verbosity(params["verbose"]),
     )
     history = {key: [float(v) for v in values] for key, values in model.history.history.items()}
     history["samples_per_second"] = timer.samples_per_second
@@ -147,3 +148,11 @@ def _early_stopping(patience: int) -> keras.callbacks.Callback:
     return keras.callbacks.EarlyStopping(
         monitor="val_loss", patience=int(patience), restore_best_weights=True, start_from_epoch=0
     )
+
+
+def _keras_verbosity(verbose: str | int) -> int:
+    """Keras' ``verbose``: "auto" is the progress bar (1) on a terminal and one line per
+    epoch (2) in a log file or pipe, where a bar's carriage returns are unreadable."""
+    if verbose == "auto":
+        return 1 if sys.stdout.isatty() else 2
+    return int(verbose)

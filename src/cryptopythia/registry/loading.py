@@ -15,7 +15,11 @@ from ..model.forecaster import Forecaster
 logger = logging.getLogger(__name__)
 
 
-def model_version(client: MlflowClient, name: str, inference: dict[str, Any]) -> Any:
+def model_version(
+    client: MlflowClient, name: str, inference: dict[str, Any], champion_alias: str
+) -> Any:
+    """The registered version named by ``inference.model_version`` or ``model_alias``; an
+    error that says what exists and how to get the one asked for."""
     version, alias = inference["model_version"], inference["model_alias"]
     try:
         if version is not None:
@@ -28,10 +32,18 @@ def model_version(client: MlflowClient, name: str, inference: dict[str, Any]) ->
             known = f"it has the aliases {aliases}" if aliases else "it has no alias"
         except MlflowException:
             known = "no such registered model exists yet"
+        how = (
+            f"'{champion_alias}' is granted by the backtest's quality gate only: run "
+            "`kedro run --pipelines backtest` after training (see the gate's verdict in "
+            "data/08_reporting/gate.json and the version's backtest_gate tag), or use "
+            "--params inference.model_alias=staging"
+            if version is None and alias == champion_alias
+            else "Run `kedro run --pipelines training` first, or choose an existing one with "
+            "--params inference.model_alias=<alias> or inference.model_version=<n>"
+        )
         raise ValueError(
             f"No '{name}' with {wanted} in the Model Registry at {mlflow.get_tracking_uri()} "
-            f"({known}). Run `kedro run --pipeline training` first, or choose an existing "
-            "one with --params inference.model_alias=<alias> or inference.model_version=<n>."
+            f"({known}). {how}."
         ) from error
 
 
@@ -44,7 +56,7 @@ def load_forecaster(
     import mlflow.tensorflow
 
     client = MlflowClient()
-    version = model_version(client, registry["model_name"], inference)
+    version = model_version(client, registry["model_name"], inference, registry["champion_alias"])
     model_uri = f"models:/{registry['model_name']}/{version.version}"
     scaler_version = version.tags.get("scaler_version")
     if scaler_version is None:
@@ -59,7 +71,9 @@ def load_forecaster(
         spec=metadata,  # the window spec, stored as the model's metadata
         feature_params=metadata["feature_params"],
         interval=metadata["interval"],
-        radii=metadata["radii"],
+        shrinkage=metadata["shrinkage"],
+        intervals=metadata["intervals"],
+        garch=metadata["garch"],
     )
     info = {
         "model_name": registry["model_name"],
@@ -69,6 +83,16 @@ def load_forecaster(
         else str(inference["model_alias"]),
         "scaler_version": str(scaler_version),
     }
+    if mlflow.active_run() is not None:  # lineage: which model and training run made this
+        mlflow.set_tags(
+            {
+                "model_name": info["model_name"],
+                "model_version": info["model_version"],
+                "model_alias": info["model_alias"],
+                "scaler_version": info["scaler_version"],
+                "training_run_id": version.run_id or "",
+            }
+        )
     logger.info(
         "Loaded %s v%s (scaler v%s) from the registry.",
         info["model_name"],

@@ -84,50 +84,75 @@ def training_candidacy(
     return promote, reason
 
 
-def backtest_verdict(ratio: float, dm: dict[str, float], gate: dict[str, Any]) -> tuple[bool, str]:
-    """Whether a backtest lets a model compete for ``champion``: its RMSE ratio to naive
-    within ``max_ratio_to_naive`` and, when ``max_dm_p_value`` is set, a Diebold-Mariano
-    test showing it better than naive."""
-    limit, max_p = float(gate["max_ratio_to_naive"]), gate["max_dm_p_value"]
-    if ratio > limit:
-        return False, (
-            f"backtest RMSE {ratio:.4f} x naive > backtest.gate.max_ratio_to_naive {limit}: "
-            "not promoted"
-        )
-    if max_p is not None and not (dm["statistic"] < 0 and dm["p_value"] <= float(max_p)):
-        return False, (
-            f"backtest RMSE {ratio:.4f} x naive, but the Diebold-Mariano test does not show "
-            f"it better than naive (statistic {dm['statistic']:.3f}, p {dm['p_value']:.3f} > "
-            f"backtest.gate.max_dm_p_value {max_p}): not promoted"
-        )
-    return True, f"backtest RMSE {ratio:.4f} x naive <= {limit}"
+def backtest_verdict(summary: dict[str, Any], gate: dict[str, Any]) -> tuple[bool, str]:
+    """Whether a dense walk-forward lets a model compete for ``champion``: at every step its
+    RMSE ratio to naive within ``max_ratio_to_naive``, no Diebold-Mariano evidence that it
+    is worse than naive (one-sided p >= ``dm_worse_p_value``), 80% coverage inside
+    ``coverage_80`` and an 80% interval score at most ``max_interval_score_ratio`` times the
+    EWMA random walk's."""
+    low, high = (float(v) for v in gate["coverage_80"])
+    failures = []
+    for step, values in sorted(summary["steps"].items()):
+        ewma = summary["ewma_interval_score"][step]["interval_score_80"]
+        checks = {
+            f"RMSE ratio {values['rmse_ratio_to_naive']:.4f} > {gate['max_ratio_to_naive']}": values[
+                "rmse_ratio_to_naive"
+            ]
+            > float(gate["max_ratio_to_naive"]),
+            f"DM shows it worse than naive (p {values['dm_p_worse']:.3f} < "
+            f"{gate['dm_worse_p_value']})": values["dm_p_worse"] < float(gate["dm_worse_p_value"]),
+            f"80% coverage {values.get('coverage_80', float('nan')):.3f} outside [{low}, {high}]": not low
+            <= values.get("coverage_80", float("nan"))
+            <= high,
+            f"80% interval score {values.get('interval_score_80', float('nan')):.0f} > "
+            f"{gate['max_interval_score_ratio']} x the EWMA random walk's {ewma:.0f}": not (
+                values.get("interval_score_80", float("inf"))
+                <= float(gate["max_interval_score_ratio"]) * ewma
+            ),
+        }
+        failures += [f"step {step}: {text}" for text, failed in checks.items() if failed]
+    if failures:
+        return False, "walk-forward gate failed: " + "; ".join(failures) + ": not promoted"
+    return True, (
+        f"walk-forward gate passed at every step 1-{max(summary['steps'])} (RMSE ratio <= "
+        f"{gate['max_ratio_to_naive']}, no DM evidence of worse, 80% coverage in [{low}, {high}], "
+        f"interval score <= {gate['max_interval_score_ratio']} x the EWMA random walk's)"
+    )
 
 
 def gate_staging(  # noqa: PLR0913
     client: MlflowClient,
     registry: dict[str, Any],
     modelling: dict[str, Any],
-    ratio: float,
-    dm: dict[str, float],
+    summary: dict[str, Any],
     gate: dict[str, Any],
 ) -> tuple[Any, bool, str]:
-    """Apply the backtest gate to the ``staging`` version: its recipe must be the one the
-    backtest replayed; returns the version, whether it becomes champion, and why."""
+    """Apply the backtest gate to the ``staging`` version, when the backtest replayed its
+    recipe (else the gate is skipped, with the reason); returns the version (None when
+    there is none), whether it becomes champion, and why."""
     model_name, staging_alias = registry["model_name"], registry["alias"]
     staging = version_of(client, model_name, staging_alias)
     if staging is None:
-        raise ValueError(
-            f"No '{model_name}@{staging_alias}' in the Model Registry to gate: run "
-            "`kedro run --pipeline training` first, then the backtest."
+        return (
+            None,
+            False,
+            (
+                f"gate skipped: no '{model_name}@{staging_alias}' in the Model Registry (run "
+                "`kedro run --pipeline training` first); the backtest evaluated the recipe only"
+            ),
         )
     mismatch = recipe_mismatch(client, staging, modelling)
     if mismatch:
-        raise ValueError(
-            f"{model_name} v{staging.version} (@{staging_alias}) was trained with other "
-            f"modelling parameters ({', '.join(mismatch)}) than this backtest used; run "
-            "training and backtest with the same parameters."
+        return (
+            staging,
+            False,
+            (
+                f"gate skipped: {model_name} v{staging.version} (@{staging_alias}) was trained "
+                f"with other modelling parameters ({', '.join(mismatch)}) than this backtest "
+                "replayed; train with the same parameters to gate it"
+            ),
         )
-    passes, reason = backtest_verdict(ratio, dm, gate)
+    passes, reason = backtest_verdict(summary, gate)
     if not passes:
         return staging, False, reason
     metric = registry["champion_metric"]

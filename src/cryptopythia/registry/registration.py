@@ -31,6 +31,16 @@ logger = logging.getLogger(__name__)
 
 # The three registered models of one trained forecaster, by role.
 ROLES = ("model", "scaler", "serving")
+DESCRIPTIONS = {
+    "model": "Conv1D + LSTM network (Keras 3): scaled windows of scale-free inputs -> scaled "
+    "log returns of the next `horizon` candles. Its metadata holds the window spec, feature "
+    "parameters, shrinkage weights, interval settings and GARCH parameters.",
+    "scaler": "The scaler of the network's inputs and target, fitted on the training rows; "
+    "load the version named by the network version's scaler_version tag.",
+    "serving": "Raw Binance candles (open_time ms, open, high, low, close, volume; at least "
+    "min_candles of the latest) -> close forecasts with 80/95% intervals; params steps or "
+    "target_date. Served by `mlflow models serve`.",
+}
 
 
 def register_forecaster(  # noqa: PLR0913
@@ -53,11 +63,13 @@ def register_forecaster(  # noqa: PLR0913
     aliases = [registry["alias"], *([registry["champion_alias"]] if promote else [])]
     spec = forecaster.spec
     # What inference needs besides the weights: the window spec, the feature parameters
-    # and the calibrated interval radii.
+    # the shrinkage weights and the interval settings.
     metadata = {
         **spec,
         "feature_params": forecaster.feature_params,
-        "radii": forecaster.radii,
+        "shrinkage": forecaster.shrinkage,
+        "intervals": forecaster.intervals,
+        "garch": forecaster.garch,
         "run_name": run_name,
         "model_output": "scaled target, see spec",
     }
@@ -144,6 +156,8 @@ def register_all(  # noqa: PLR0913
         for role, role_tags in partner_tags.items():
             for key, value in role_tags.items():
                 client.set_model_version_tag(names[role], versions[role], key, value)
+        for role, name in names.items():
+            client.update_registered_model(name, DESCRIPTIONS[role])
         move_aliases(client, {names[role]: versions[role] for role in ROLES}, aliases)
     except Exception:
         delete_versions(client, created, new_models)

@@ -40,7 +40,9 @@ def forecaster_from_artifacts(artifacts: dict[str, str]) -> Forecaster:
         spec=config["spec"],
         feature_params=config["feature_params"],
         interval=config["interval"],
-        radii=config["radii"],
+        shrinkage=config["shrinkage"],
+        intervals=config["intervals"],
+        garch=config["garch"],
     )
 
 
@@ -110,7 +112,9 @@ def log_candle_forecaster(
             "spec": forecaster.spec,
             "feature_params": forecaster.feature_params,
             "interval": forecaster.interval,
-            "radii": forecaster.radii,
+            "shrinkage": forecaster.shrinkage,
+            "intervals": forecaster.intervals,
+            "garch": forecaster.garch,
             "max_horizon": int(max_horizon),
             "min_candles": int(min_candles),
         }

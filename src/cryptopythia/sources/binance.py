@@ -11,6 +11,7 @@ from functools import partial
 from typing import Any
 
 import requests
+import urllib3
 from binance.client import Client
 from binance.exceptions import BinanceAPIException, BinanceRequestException
 from tqdm.auto import tqdm
@@ -22,6 +23,14 @@ logger = logging.getLogger(__name__)
 # 429: rate limit; 418: IP banned after ignoring 429s (both carry Retry-After);
 # 5xx: Binance's side. Anything else (400 invalid symbol...) is the caller's error.
 RETRYABLE_STATUS_CODES = frozenset({418, 429, 500, 502, 503, 504})
+# 451: Binance refuses "restricted locations"; 403: its firewall. Both mean "not from here".
+BLOCKED_STATUS_CODES = frozenset({403, 451})
+OFFLINE_HINT = (
+    "Without access to Binance (offline, or where it is blocked), run on the real candles "
+    "shipped with the project: kedro run --pipelines training --env offline (daily; "
+    "--env offline_intraday for 4-hour candles), or read another kline dump with --env "
+    "offline --params data_engineering.dump_path=<file or folder>."
+)
 
 
 class BinanceFetchError(RuntimeError):
@@ -62,22 +71,43 @@ def _retry_after_seconds(error: BinanceAPIException) -> float | None:
         return None
 
 
+def _connection_failure(error: requests.RequestException) -> str | None:
+    """Why no connection was made at all (refused, unknown host, no route, connect
+    timeout), or None for a connection that broke or answered late."""
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    if not isinstance(error, requests.ConnectTimeout) and not isinstance(
+        reason, urllib3.exceptions.NewConnectionError
+    ):
+        return None
+    # urllib3's last argument, "HTTPSConnection(host=..., port=443): Failed to resolve ..."
+    # or "Connection to ... timed out. (connect timeout=10)", without the connection.
+    message = next((a for a in reversed(getattr(reason, "args", ())) if isinstance(a, str)), None)
+    return (message or str(error)).split("): ", 1)[-1][:200]
+
+
 def call_with_retries(
     request: Callable[[], Any],
     policy: RetryPolicy,
     what: str,
     sleep: Callable[[float], None] = time.sleep,
+    unreachable_fails_at_once: bool = False,
 ) -> Any:
-    """Run ``request``, retrying rate limits, 5xx, timeouts and connection errors."""
+    """Run ``request``, retrying rate limits, 5xx, timeouts and connection errors.
+
+    With ``unreachable_fails_at_once`` (the first request of a run), a request that
+    cannot connect at all fails at once with the offline advice: a refused connection
+    or an unknown host does not come back within seconds of backoff.
+    """
     wait = policy.backoff_seconds
     for attempt in range(1, policy.max_tries + 1):
         try:
             return request()
         except BinanceAPIException as error:
             if error.status_code not in RETRYABLE_STATUS_CODES:
+                blocked = error.status_code in BLOCKED_STATUS_CODES
                 raise BinanceFetchError(
                     f"Binance refused {what}: HTTP {error.status_code}, code {error.code}: "
-                    f"{error.message}"
+                    f"{error.message}" + (f". {OFFLINE_HINT}" if blocked else "")
                 ) from error
             retry_after = _retry_after_seconds(error)
             if retry_after is not None and retry_after > policy.max_retry_after_seconds:
@@ -90,6 +120,12 @@ def call_with_retries(
             problem = f"HTTP {error.status_code}"
             delay = retry_after if retry_after is not None else wait
         except (requests.Timeout, requests.ConnectionError) as error:
+            failure = _connection_failure(error) if unreachable_fails_at_once else None
+            if failure is not None:
+                raise BinanceFetchError(
+                    f"Cannot reach Binance for {what}: {failure}. Nothing was fetched; "
+                    f"bronze was left untouched. {OFFLINE_HINT}"
+                ) from error
             problem = type(error).__name__
             delay = wait
         except BinanceRequestException as error:
@@ -97,10 +133,11 @@ def call_with_retries(
                 f"Binance sent a malformed payload for {what}: {error.message[:200]}"
             ) from error
         if attempt == policy.max_tries:
+            network = not problem.startswith("HTTP")  # timeouts, connection errors
             raise BinanceFetchError(
                 f"Gave up on {what} after {policy.max_tries} tries (last: {problem}). "
                 "Bronze was left untouched; run again later or raise "
-                "data_engineering.fetch.max_tries."
+                "data_engineering.fetch.max_tries." + (f" {OFFLINE_HINT}" if network else "")
             )
         logger.warning(
             "%s for %s (try %d/%d); retrying in %.2f s",
@@ -116,9 +153,13 @@ def call_with_retries(
 
 
 def server_time_ms(client: Client, policy: RetryPolicy) -> int:
-    """Binance's clock in ms (one request): what "closed" and "now" mean for klines."""
-    what = "the server time (/api/v3/time)"
-    answer = call_with_retries(client.get_server_time, policy, what)
+    """Binance's clock in ms (one request): what "closed" and "now" mean for klines.
+
+    The first request of a run: if it cannot connect at all, the run fails at once and
+    names ``--env offline``.
+    """
+    what = f"the server time ({client.API_URL}/v3/time)"
+    answer = call_with_retries(client.get_server_time, policy, what, unreachable_fails_at_once=True)
     server_time = answer.get("serverTime") if isinstance(answer, dict) else None
     if isinstance(server_time, bool) or not isinstance(server_time, int) or server_time <= 0:
         raise BinanceFetchError(

@@ -1,7 +1,9 @@
-"""Reader for Binance's public kline dumps (monthly/daily CSV files or their zips)."""
+"""Reader for Binance's public kline dumps (monthly/daily CSV files, their zips, or gzip'd
+CSVs such as the snapshot in data/01_raw/snapshot)."""
 
 from __future__ import annotations
 
+import gzip
 import io
 import logging
 import re
@@ -17,9 +19,10 @@ logger = logging.getLogger(__name__)
 # Open times above this are microseconds (Binance's spot dumps since 2025), below it
 # milliseconds: 1e14 ms is the year 5138, 1e14 us is 1973.
 _MICROSECOND_THRESHOLD = 10**14
-# Binance's dump file names: BTCUSDT-1d-2024-01.csv(.zip), BTCUSDT-4h-2024-01-31.zip.
+# Binance's dump file names: BTCUSDT-1d-2024-01.csv(.zip), BTCUSDT-4h-2024-01-31.zip (or
+# such a CSV gzip'd: .csv.gz).
 _BINANCE_DUMP_NAME = re.compile(
-    r"(?P<symbol>[A-Z0-9]+)-(?P<interval>\d+[smhdwM])-\d{4}-\d{2}(?:-\d{2})?\.(?:csv|zip)",
+    r"(?P<symbol>[A-Z0-9]+)-(?P<interval>\d+[smhdwM])-\d{4}-\d{2}(?:-\d{2})?\.(?:csv(?:\.gz)?|zip)",
     re.IGNORECASE,
 )
 
@@ -53,15 +56,29 @@ def _read_kline_csv(text: str, source: str) -> pd.DataFrame:
     return table
 
 
+_DUMP_SUFFIXES = (".csv", ".csv.gz", ".zip")
+
+
 def _dump_files(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
-    files = sorted(p for p in path.iterdir() if p.suffix.lower() in {".csv", ".zip"})
+    files = sorted(p for p in path.iterdir() if p.name.lower().endswith(_DUMP_SUFFIXES))
     if not files:
         raise FileNotFoundError(
-            f"No .csv or .zip kline files in {path} (data_engineering.dump_path)."
+            f"No .csv, .csv.gz or .zip kline files in {path} (data_engineering.dump_path)."
         )
     return files
+
+
+def _read_gzip(file: Path) -> str:
+    try:
+        with gzip.open(file, "rt", encoding="utf-8") as text:
+            return text.read()
+    except (gzip.BadGzipFile, EOFError) as error:
+        raise ValueError(
+            f"Kline dump {file} is not a complete gzip file ({error}); name plain CSVs "
+            "*.csv, and gzip'd ones *.csv.gz."
+        ) from error
 
 
 def check_dump_name(name: str, symbol: str | None, interval: str | None) -> None:
@@ -102,7 +119,8 @@ def _read_zip(file: Path, symbol: str | None, interval: str | None) -> list[pd.D
 def read_kline_dump(
     dump_path: str | Path, symbol: str | None = None, interval: str | None = None
 ) -> pd.DataFrame:
-    """Every kline in a dump file or folder, ms timestamps, in Binance's column order.
+    """Every kline in a dump file or folder (``.csv``, ``.csv.gz``, ``.zip``), ms timestamps,
+    in Binance's column order.
 
     Files named like Binance's (``<SYMBOL>-<interval>-YYYY-MM...``) must match ``symbol``
     and ``interval`` when given.
@@ -111,14 +129,17 @@ def read_kline_dump(
     if not path.exists():
         raise FileNotFoundError(
             f"data_engineering.dump_path={str(dump_path)!r} does not exist. Point it at a "
-            "Binance kline CSV/zip or a folder of them, e.g. --params "
-            "data_engineering.dump_path=../shared/data/btcusdt_1d.csv"
+            "Binance kline CSV (plain or .csv.gz), zip, or a folder of them, e.g. --params "
+            "data_engineering.dump_path=data/01_raw/snapshot/btcusdt_1d.csv.gz (the daily "
+            "snapshot shipped with the project)."
         )
     tables = []
     for file in _dump_files(path):
         check_dump_name(file.name, symbol, interval)
         if file.suffix.lower() == ".zip":
             tables.extend(_read_zip(file, symbol, interval))
+        elif file.suffix.lower() == ".gz":
+            tables.append(_read_kline_csv(_read_gzip(file), file.name))
         else:
             tables.append(_read_kline_csv(file.read_text(encoding="utf-8"), file.name))
     klines = pd.concat(tables, ignore_index=True)

@@ -11,20 +11,29 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from cryptopythia.backtest.walk_forward import make_fold_table, walk_forward_baselines
+from cryptopythia.backtest.walk_forward import make_origin_table, walk_forward_baselines
+from cryptopythia.features import check_parameters
 
-from conftest import DAILY_CANDLES, needs_shared_data, run_kedro
+from conftest import DAILY_CANDLES, run_kedro
 
-pytestmark = [pytest.mark.slow, needs_shared_data]
+pytestmark = pytest.mark.slow
 
 FAST = {"modelling.epochs": 1, "modelling.verbose": 0}
 BACKTEST = {
     **FAST,
-    "backtest.n_folds": 3,
-    "backtest.step": 20,
+    "backtest.n_origins": 12,
+    "backtest.refit_every": 6,
     "backtest.horizon": 5,
     "backtest.epochs": 1,
 }
+# Every rule of the gate relaxed: what a network trained for one epoch can pass.
+RELAXED = {
+    "backtest.gate.max_ratio_to_naive": 100.0,
+    "backtest.gate.dm_worse_p_value": 0.0,
+    "backtest.gate.coverage_80": [0.0, 1.0],
+    "backtest.gate.max_interval_score_ratio": 100.0,
+}
+INTERVAL_MODELS = {"conv1d_lstm", "naive_ewma", "naive_garch"}
 
 
 @pytest.fixture
@@ -50,20 +59,25 @@ def test_backtest_reports_every_model_and_gates_the_champion(trained_project):
     )
     table = pd.read_csv(trained_project / "data/08_reporting/backtest.csv")
     overall = table[table["scope"] == "overall"].set_index("model")
-    assert set(overall.index) == {
-        "conv1d_lstm",
-        "naive",
-        "drift",
-        "seasonal_naive",
-        "moving_average_7",
-        "AutoETS",
-    }
-    assert (overall["n"] == 15).all()  # 3 folds x 5 steps, same rows for every model
+    assert (
+        set(overall.index)
+        == {
+            "conv1d_lstm",
+            "naive",
+            "drift",
+            "seasonal_naive",
+            "moving_average_7",
+            "AutoETS",
+        }
+        | INTERVAL_MODELS
+    )
+    # 12 dense origins, 5 steps each where the actual close is known: 8 x 5 + 4 + 3 + 2 + 1
+    assert (overall["n"] == 50).all()  # the same rows for every model
     assert overall.loc["naive", "rmse_ratio_to_naive"] == 1.0
     assert set(table.loc[table["scope"] == "step", "key"].astype(int)) == {1, 2, 3, 4, 5}
     for coverage in ("coverage_80", "coverage_95"):
-        assert 0 <= overall.loc["conv1d_lstm", coverage] <= 1
-        assert overall[coverage].drop("conv1d_lstm").isna().all()
+        assert overall.loc[sorted(INTERVAL_MODELS), coverage].between(0, 1).all()
+        assert overall[coverage].drop(sorted(INTERVAL_MODELS)).isna().all()
     forecasts = pd.read_csv(trained_project / "data/07_model_output/backtest_network_forecasts.csv")
     # The table's numbers are those of the forecasts it summarises.
     errors = forecasts["actual"] - forecasts["forecast"]
@@ -96,25 +110,21 @@ def test_backtest_reports_every_model_and_gates_the_champion(trained_project):
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "backtest")}
     assert {"backtest/backtest.csv", "backtest/backtest.png", "backtest/gate.json"} <= artifacts
     assert "backtest.conv1d_lstm.rmse_ratio_to_naive" in run.data.metrics
-    assert "backtest.dm_p_value" in run.data.metrics
+    assert "backtest.conv1d_lstm.dm_p_worse" in run.data.metrics
+    assert "backtest.naive_ewma.interval_score_80" in run.data.metrics
+    assert version.tags["backtest_step_1_rmse_ratio_to_naive"]  # every number on the version
 
-    # A ratio the network meets, but a significance it cannot show on 15 forecasts.
+    # Every rule relaxed but the Diebold-Mariano one, made impossible to pass.
     run_kedro(
         trained_project,
         "backtest",
-        params={
-            **BACKTEST,
-            "backtest.gate.max_ratio_to_naive": 100.0,
-            "backtest.gate.max_dm_p_value": 1e-9,
-        },
+        params={**BACKTEST, **RELAXED, "backtest.gate.dm_worse_p_value": 1.01},
     )
     gate = json.loads((trained_project / "data/08_reporting/gate.json").read_text())
-    assert gate["promoted"] is False and "Diebold-Mariano" in gate["reason"]
+    assert gate["promoted"] is False and "DM shows it worse" in gate["reason"]
 
-    # A relaxed gate promotes the staging model and its scaler.
-    run_kedro(
-        trained_project, "backtest", params={**BACKTEST, "backtest.gate.max_ratio_to_naive": 100.0}
-    )
+    # A relaxed gate promotes the staging model, its scaler and its served pyfunc.
+    run_kedro(trained_project, "backtest", params={**BACKTEST, **RELAXED})
     gate = json.loads((trained_project / "data/08_reporting/gate.json").read_text())
     assert gate["promoted"] is True
     champion = client.get_model_version_by_alias("btc_forecaster", "champion")
@@ -127,9 +137,16 @@ def test_backtest_reports_every_model_and_gates_the_champion(trained_project):
         assert str(client.get_model_version_by_alias(name, "champion").version) == staging.tags[tag]
 
 
-def test_gate_refuses_a_backtest_of_another_recipe(trained_project):
-    with pytest.raises(ValueError, match=r"trained with other modelling parameters \(target\)"):
-        run_kedro(trained_project, "backtest", params={**BACKTEST, "modelling.target": "diff"})
+def test_a_backtest_of_another_recipe_reports_and_skips_the_gate(trained_project):
+    run_kedro(
+        trained_project, "backtest", params={**BACKTEST, **RELAXED, "modelling.target": "diff"}
+    )
+    gate = json.loads((trained_project / "data/08_reporting/gate.json").read_text())
+    assert gate["promoted"] is False
+    assert gate["reason"].startswith("gate skipped") and "parameters (target)" in gate["reason"]
+    assert (trained_project / "data/08_reporting/backtest.csv").exists()
+    with pytest.raises(mlflow.exceptions.MlflowException):
+        MlflowClient().get_model_version_by_alias("btc_forecaster", "champion")
 
 
 def test_baselines_never_see_the_future(trained_project):
@@ -144,14 +161,18 @@ def test_baselines_never_see_the_future(trained_project):
     conf = trained_project / "conf" / "base"
     modelling = yaml.safe_load((conf / "parameters_modelling.yml").read_text())["modelling"]
     backtest = yaml.safe_load((conf / "parameters_backtest.yml").read_text())["backtest"]
-    backtest.update(n_folds=3, step=20, horizon=5)
-    table, spec, folds = make_fold_table(gold, modelling, backtest)
-    before = walk_forward_baselines(table, spec, folds, backtest)
+    backtest.update(n_origins=12, refit_every=6, horizon=5)
+    features = yaml.safe_load((conf / "parameters_feature_engineering.yml").read_text())
+    units = check_parameters(features["feature_engineering"], "1d")["units"]
+    table, spec, folds = make_origin_table(gold, modelling, units, backtest)
+    before = walk_forward_baselines(table, spec, folds, backtest, modelling["intervals"])
     # Scramble everything from the first origin on, except the rows being forecast.
     scrambled = table.copy()
     first_origin = int(folds["origin"].min())
     rng = np.random.default_rng(0)
     scrambled.loc[first_origin:, "close_usd"] *= rng.uniform(0.5, 1.5, len(table) - first_origin)
-    after = walk_forward_baselines(scrambled, spec, folds.iloc[:1], backtest)
-    first = before[before["fold"] == 0].reset_index(drop=True)
+    after = walk_forward_baselines(
+        scrambled, spec, folds.iloc[:1], backtest, modelling["intervals"]
+    )
+    first = before[before["origin"] == first_origin].reset_index(drop=True)
     pd.testing.assert_series_equal(first["forecast"], after["forecast"])

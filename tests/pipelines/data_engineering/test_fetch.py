@@ -6,13 +6,17 @@ import time
 
 import pandas as pd
 import pytest
+import requests
+from urllib3.connection import HTTPSConnection
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
 from cryptopythia.datasets import BinanceClientDataset
 from cryptopythia.pipelines.data_engineering.nodes import update_bronze
-from cryptopythia.sources.binance import BinanceFetchError
+from cryptopythia.sources.binance import BinanceFetchError, RetryPolicy, call_with_retries
 from cryptopythia.sources.bronze import klines_to_bronze
 
 from support.fake_binance import Fault, make_klines
+from support.project import free_port
 
 PARAMS = {
     "source": "binance",
@@ -212,3 +216,99 @@ def test_bronze_of_another_interval_is_not_mixed(fake_binance):
     stored = klines_to_bronze(make_klines(50, "1d"))
     with pytest.raises(ValueError, match="one interval per bronze file"):
         fetch(fake_binance, bronze_previous=stored, interval="4h")
+
+
+# --- Binance unreachable: fail fast, name --env offline ---------------------------------
+
+
+class ClosedPort:
+    """Where nothing listens: connections to it are refused at once."""
+
+    api_url = f"http://127.0.0.1:{free_port()}/api"
+
+
+def test_unreachable_binance_fails_at_once_and_names_env_offline():
+    params = {"fetch": {**PARAMS["fetch"], "max_tries": 5, "backoff_seconds": 1.0}}
+    start = time.perf_counter()
+    with pytest.raises(BinanceFetchError) as raised:
+        fetch(ClosedPort(), **params)
+    assert time.perf_counter() - start < 1.0  # no backoff: 1 + 2 + 4 + 8 s with retries
+    message = str(raised.value)
+    assert message.startswith("Cannot reach Binance for the server time (http://127.0.0.1:")
+    assert "/api/v3/time): Failed to establish a new connection: [Errno 111] Connection " in message
+    assert "kedro run --pipelines training --env offline" in message
+
+
+def _connection_refused() -> requests.ConnectionError:
+    try:
+        requests.get(ClosedPort.api_url + "/v3/time", timeout=2)
+    except requests.ConnectionError as error:
+        return error
+    raise AssertionError("something listens on the closed port")
+
+
+def test_connection_errors_after_the_first_request_are_retried_then_name_env_offline():
+    refused = _connection_refused()
+    calls = []
+
+    def request():
+        calls.append(1)
+        raise refused
+
+    policy = RetryPolicy(
+        max_tries=3, backoff_seconds=0.0, max_backoff_seconds=0.0, max_retry_after_seconds=1
+    )
+    with pytest.raises(
+        BinanceFetchError, match=r"after 3 tries \(last: ConnectionError\).*--env offline"
+    ):
+        call_with_retries(request, policy, "klines", sleep=lambda _: None)
+    assert len(calls) == 3
+    with pytest.raises(BinanceFetchError, match="Cannot reach Binance for klines"):
+        call_with_retries(request, policy, "klines", unreachable_fails_at_once=True)
+    assert len(calls) == 4
+
+
+def test_a_connect_timeout_on_the_first_request_fails_at_once():
+    reason = ConnectTimeoutError(
+        HTTPSConnection("api.binance.com", 443),
+        "Connection to api.binance.com timed out. (connect timeout=10)",
+    )
+    timeout = requests.ConnectTimeout(MaxRetryError(None, "/api/v3/time", reason))
+
+    def request():
+        raise timeout
+
+    policy = RetryPolicy(
+        max_tries=5, backoff_seconds=60.0, max_backoff_seconds=60.0, max_retry_after_seconds=1
+    )
+    with pytest.raises(
+        BinanceFetchError,
+        match=r"^Cannot reach Binance for the server time: Connection to api.binance.com "
+        r"timed out\. \(connect timeout=10\)\. Nothing was fetched",
+    ):
+        call_with_retries(request, policy, "the server time", unreachable_fails_at_once=True)
+
+
+def test_a_read_timeout_on_the_first_request_is_still_retried():
+    policy = RetryPolicy(
+        max_tries=2, backoff_seconds=0.0, max_backoff_seconds=0.0, max_retry_after_seconds=1
+    )
+    answers = iter([requests.ReadTimeout("slow"), {"serverTime": 1}])
+
+    def request():
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert call_with_retries(
+        request, policy, "the server time", sleep=lambda _: None, unreachable_fails_at_once=True
+    ) == {"serverTime": 1}
+
+
+def test_a_restricted_location_answer_names_env_offline(fake_binance):
+    fake_binance.klines["1d"] = make_klines(10, "1d")
+    fake_binance.faults.append(Fault("status", 451))
+    with pytest.raises(BinanceFetchError, match=r"HTTP 451.*--env offline"):
+        fetch(fake_binance)
+    assert len(fake_binance.kline_requests) == 1  # not retried

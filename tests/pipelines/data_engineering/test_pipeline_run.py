@@ -7,8 +7,9 @@ import pytest
 
 from cryptopythia.sources.binance import BinanceFetchError
 
-from conftest import DAILY_CANDLES, FOUR_HOUR_CANDLES, needs_shared_data, run_kedro
+from conftest import DAILY_CANDLES, FOUR_HOUR_CANDLES, run_kedro
 from support.fake_binance import Fault, make_klines
+from support.project import free_port
 
 
 def load_silver() -> pd.DataFrame:
@@ -28,7 +29,6 @@ def assert_valid_silver(silver: pd.DataFrame) -> None:
     assert (silver["volume"] >= 0).all()
 
 
-@needs_shared_data
 def test_offline_daily_run_builds_bronze_and_silver(kedro_project):
     run_kedro(
         kedro_project,
@@ -50,7 +50,6 @@ def test_offline_daily_run_builds_bronze_and_silver(kedro_project):
     )
 
 
-@needs_shared_data
 def test_offline_four_hour_run_fills_the_eight_maintenance_gaps(kedro_project):
     run_kedro(
         kedro_project,
@@ -117,11 +116,37 @@ def test_live_runs_are_incremental_and_failures_leave_bronze_intact(kedro_projec
     assert bronze_file.read_bytes() == first_bronze
 
 
+def test_an_unreachable_binance_fails_the_default_run_fast_naming_env_offline(kedro_project):
+    # The default live run (no env, conf/base's retries) where Binance cannot be reached.
+    (kedro_project / "conf" / "local" / "catalog.yml").write_text(
+        "binance_client:\n"
+        "  type: cryptopythia.datasets.BinanceClientDataset\n"
+        f"  api_url: http://127.0.0.1:{free_port()}/api\n"
+    )
+    # "Cannot reach" is raised at the first try, before conf/base's 1 + 2 + 4 + 8 s of
+    # backoff (test_fetch.py times it).
+    with pytest.raises(BinanceFetchError, match=r"Cannot reach Binance.*--env offline"):
+        run_kedro(kedro_project, "training")
+    assert not (kedro_project / "data" / "01_raw" / "bronze.csv").exists()
+
+
+def test_offline_env_reads_the_shipped_snapshot_with_no_params(kedro_project):
+    run_kedro(kedro_project, "data_engineering", env="offline")
+    assert len(load_silver()) == 2884
+    run_kedro(kedro_project, "data_engineering", env="offline")  # again: nothing new
+    assert len(load_silver()) == 2884
+    (kedro_project / "data" / "01_raw" / "bronze.csv").unlink()  # one interval per bronze
+    run_kedro(kedro_project, "data_engineering", env="offline_intraday")
+    silver = load_silver()
+    assert len(silver) == len(pd.read_csv(FOUR_HOUR_CANDLES)) + int(silver["was_filled"].sum())
+    assert (silver["open_time"].diff().dropna() == pd.Timedelta(hours=4)).all()
+
+
 DUMP_HEADER = "open_time,open,high,low,close,volume,close_time\n"
 
 
 def write_dump(path, klines) -> str:
-    """``klines`` as a 7-column dump CSV with a header, like ../shared/data."""
+    """``klines`` as a 7-column dump CSV with a header, like the snapshot in data/01_raw/snapshot."""
     path.write_text(DUMP_HEADER + "".join(",".join(map(str, k[:7])) + "\n" for k in klines))
     return str(path)
 

@@ -10,7 +10,7 @@ from cryptopythia.features import build_gold
 from cryptopythia.pipeline_registry import TRAINING_STAGES
 from cryptopythia.pipelines.feature_engineering import create_pipeline
 
-from conftest import needs_shared_data, run_kedro  # tests/conftest.py
+from conftest import run_kedro  # tests/conftest.py
 from support.feature_candles import base_params, generated_silver, real_silver
 
 pytestmark = pytest.mark.slow
@@ -35,7 +35,6 @@ def test_pipeline_wires_silver_to_gold_and_is_a_training_stage():
     assert TRAINING_STAGES[:2] == ("data_engineering", "feature_engineering")
 
 
-@needs_shared_data
 @pytest.mark.parametrize(("env", "interval"), [(None, "1d"), ("intraday", "4h")])
 def test_kedro_run_writes_gold(kedro_project, env, interval):
     silver = real_silver(interval)

@@ -16,10 +16,11 @@ import pytest
 from cryptopythia.datasets import CandleCSVDataset
 from cryptopythia.serving.payload import payload_from_candles
 
-from conftest import DAILY_CANDLES, FOUR_HOUR_CANDLES, needs_shared_data, run_kedro
+from conftest import DAILY_CANDLES, FOUR_HOUR_CANDLES, run_kedro
+from support.modelling import PARAMS
 from support.project import ServedModel
 
-pytestmark = [pytest.mark.slow, needs_shared_data]
+pytestmark = pytest.mark.slow
 
 FAST = {"modelling.epochs": 1, "modelling.verbose": 0}
 
@@ -87,8 +88,10 @@ def test_inference_pyfunc_and_http_agree(served_model):
 
     # The fewest candles a client may send (modelling.registry.min_candles) give the
     # full-history answer: the indicators' averages have converged by then.
-    shortest = pyfunc.predict(payload.tail(500), params={"target_date": target})
+    fewest = PARAMS["registry"]["min_candles"]
+    shortest = pyfunc.predict(payload.tail(fewest), params={"target_date": target})
     np.testing.assert_allclose(shortest["forecast_close"], table["forecast_close"], rtol=1e-6)
+    np.testing.assert_allclose(shortest["lower_95"], table["lower_95"], rtol=1e-6)
 
     status, body = post(
         url,
@@ -143,6 +146,8 @@ def test_inference_bad_input_is_a_clear_error(kedro_project, tmp_path):
         ({"inference.target_date": "31/31/2031"}, "is not a date"),
         ({"inference.target_date": str((last + pd.Timedelta(days=400)).date())}, "max_horizon=365"),
         ({"inference.model_alias": "production"}, r"alias 'production'.*aliases \['staging'\]"),
+        ({"inference.model_alias": "champion"}, r"'champion' is granted by the backtest's"),
+        ({"inference.target_date": "NaT"}, "is not a date"),
     ]:
         with pytest.raises(ValueError, match=message):
             run_kedro(kedro_project, "inference", params=params)

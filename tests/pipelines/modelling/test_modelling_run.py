@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import socket
 from pathlib import Path
@@ -14,20 +15,20 @@ from mlflow.tracking import MlflowClient
 
 from cryptopythia.datasets import CandleCSVDataset
 from cryptopythia.model.scaling import inverse_target, scale_table
-from cryptopythia.model.table import prepare_model_table
+from cryptopythia.model.shrinkage import shrink
+from cryptopythia.model.table import model_table
 from cryptopythia.model.targets import target_to_close
 from cryptopythia.model.windows import window_view
 from cryptopythia.registry import promotion
 
-from conftest import DAILY_CANDLES, needs_shared_data
+from conftest import DAILY_CANDLES
 from support.modelling import (
     FAST_PARAMS,
-    PARAMS,
     run_pipeline,
     write_gold,
 )
 
-pytestmark = [pytest.mark.slow, needs_shared_data]
+pytestmark = pytest.mark.slow
 
 EXPECTED_ARTIFACTS = {
     "model_spec/window_spec.json",
@@ -67,9 +68,9 @@ def reproduce_test_predictions(project: Path, alias: str) -> tuple[np.ndarray, n
         filepath=str(project / "data/03_primary/gold.csv"),
         datetime_columns=["open_time", "close_time"],
     ).load()
-    keys = ("features", "target", "n_timesteps", "horizon", "scaler")
-    table, _ = prepare_model_table(gold, {**PARAMS, **{k: spec[k] for k in keys}})
+    table = model_table(gold, spec)
     logged = pd.read_csv(project / "data/07_model_output/test_predictions.csv")
+    logged = logged[logged["step"] == spec["horizon"]]
     first_origin = table.index[table["open_time"] == pd.Timestamp(logged["origin_time"].iloc[0])][0]
     test = table.iloc[first_origin - n_timesteps + 1 :].reset_index(drop=True)
     windows = window_view(scale_table(scaler, test, spec), n_timesteps, spec["horizon"])
@@ -77,12 +78,13 @@ def reproduce_test_predictions(project: Path, alias: str) -> tuple[np.ndarray, n
     targets = inverse_target(scaler, np.asarray(raw))
     last_close = test["close_usd"].to_numpy()[np.arange(len(windows)) + n_timesteps - 1]
     closes = target_to_close(targets, last_close, spec["target"])
+    closes = shrink(closes, last_close, np.asarray(spec["shrinkage"]), spec["target"])
     return closes[:, -1], logged["predicted_close"].to_numpy()
 
 
 def test_training_offline_run_logs_registers_and_reproduces(kedro_project, client, tmp_path):
     dump = tmp_path / "btcusdt_1d_slice.csv"
-    with DAILY_CANDLES.open() as source:
+    with gzip.open(DAILY_CANDLES, "rt") as source:
         dump.write_text("".join(line for _, line in zip(range(701), source)))
 
     run_pipeline(
@@ -95,7 +97,7 @@ def test_training_offline_run_logs_registers_and_reproduces(kedro_project, clien
     experiment = client.get_experiment_by_name("Bitcoin_Forecasting")
     (run,) = client.search_runs([experiment.experiment_id])
     assert run.info.status == "FINISHED"
-    assert run.info.run_name == "conv1d_lstm-log_return-n60-h1"
+    assert run.info.run_name == "conv1d_lstm-log_return-n60-h7"
     params = run.data.params
     assert params["modelling.n_timesteps"] == "60"
     assert params["modelling.epochs"] == "2"
@@ -251,6 +253,8 @@ def test_the_same_seed_trains_the_same_model(kedro_project):
         "modelling.deterministic": True,
         "modelling.precision": "float32",
         "modelling.registry.register": False,
+        # the raw network: shrinkage would make both seeds' forecasts naive's
+        "modelling.shrinkage.enabled": False,
     }
     report = kedro_project / "data/08_reporting/metrics.json"
     run_pipeline(kedro_project, "modelling", params=params)

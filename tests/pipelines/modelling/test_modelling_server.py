@@ -16,11 +16,10 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from conftest import needs_shared_data
 from support.modelling import FAST_PARAMS, run_pipeline, write_gold
 from support.project import free_port
 
-pytestmark = [pytest.mark.slow, needs_shared_data]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
-"""Nodes of the backtest pipeline that are not library functions as they stand: the
-champion gate on the walk-forward's verdict."""
+"""Nodes of the backtest pipeline that are not library functions as they stand: the origin
+table with the feature units, and the champion gate on the walk-forward's verdict."""
 
 from __future__ import annotations
 
@@ -9,34 +9,44 @@ from typing import Any
 import pandas as pd
 from mlflow.tracking import MlflowClient
 
+from ...backtest.walk_forward import make_origin_table
+from ...candles import interval_of
+from ...features import check_parameters
 from ...registry.aliases import move_alias
 from ...registry.promotion import gate_staging
 
 logger = logging.getLogger(__name__)
 
 
-def gate_champion(  # noqa: PLR0913
-    scores: pd.DataFrame,
-    comparison: dict[str, Any],
+def prepare_backtest(
+    gold: pd.DataFrame,
+    modelling: dict[str, Any],
+    feature_params: dict[str, Any],
+    backtest: dict[str, Any],
+) -> tuple[pd.DataFrame, dict[str, Any], pd.DataFrame]:
+    """The model table, window spec and origin table of the registered recipe."""
+    units = check_parameters(feature_params, interval_of(gold["open_time"]))["units"]
+    return make_origin_table(gold, modelling, units, backtest)
+
+
+def gate_champion(
+    summary: dict[str, Any],
     gate: dict[str, Any],
     registry: dict[str, Any],
     modelling: dict[str, Any],
 ) -> dict[str, Any]:
     """Give ``champion`` to the ``staging`` network, scaler and pyfunc together when the
-    backtest passes the gate and its test score beats the champion's; tag why either way."""
-    overall = scores[
-        (scores["scope"] == "overall") & (scores["model"] == modelling["network_name"])
-    ]
-    ratio = float(overall["rmse_ratio_to_naive"].iloc[0])
+    walk-forward passes the gate and its test score beats the champion's; tag the verdict
+    and every number on the model version either way."""
     client = MlflowClient()
-    staging, promote, reason = gate_staging(
-        client, registry, modelling, ratio, comparison["overall"], gate
-    )
+    staging, promote, reason = gate_staging(client, registry, modelling, summary, gate)
     model_name = registry["model_name"]
-    client.set_model_version_tag(model_name, staging.version, "backtest_gate", reason)
-    client.set_model_version_tag(
-        model_name, staging.version, "backtest_rmse_ratio_to_naive", f"{ratio:.6f}"
-    )
+    if staging is not None and not reason.startswith("gate skipped"):
+        tags = {"backtest_gate": reason[:5000], "backtest_promoted": str(promote)}
+        for step, values in summary["steps"].items():
+            tags.update({f"backtest_step_{step}_{k}": f"{v:.6g}" for k, v in values.items()})
+        for key, value in tags.items():
+            client.set_model_version_tag(model_name, staging.version, key, value)
     if promote:
         partners = {
             registry["scaler_name"]: staging.tags.get("scaler_version"),
@@ -47,12 +57,11 @@ def gate_champion(  # noqa: PLR0913
             {model_name: str(staging.version), **{n: v for n, v in partners.items() if v}},
             registry["champion_alias"],
         )
-    logger.info("Gate for %s v%s: %s.", model_name, staging.version, reason)
+    logger.info("Gate for %s: %s.", model_name, reason)
     return {
         "model": model_name,
-        "version": staging.version,
-        "backtest_rmse_ratio_to_naive": ratio,
-        "max_ratio_to_naive": float(gate["max_ratio_to_naive"]),
+        "version": None if staging is None else staging.version,
         "promoted": promote,
         "reason": reason,
+        **summary,
     }

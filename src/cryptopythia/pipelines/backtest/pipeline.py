@@ -1,28 +1,25 @@
-"""backtest: walk-forward folds, baselines, metrics, intervals and the champion gate."""
+"""backtest: a dense walk-forward of the registered recipe against baselines, its scores by
+step, and the champion gate."""
 
 from kedro.pipeline import Pipeline, node, pipeline
 
-from ...backtest.scoring import (
-    backtest_metrics,
-    compare_with_naive,
-    plot_backtest,
-    score_backtest,
-)
-from ...backtest.walk_forward import (
-    make_fold_table,
-    walk_forward_baselines,
-    walk_forward_network,
-)
-from .nodes import gate_champion
+from ...backtest.scoring import backtest_metrics, plot_backtest, score_backtest, summarise_network
+from ...backtest.walk_forward import walk_forward_baselines, walk_forward_network
+from .nodes import gate_champion, prepare_backtest
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return pipeline(
         [
             node(
-                make_fold_table,
-                inputs=["gold", "params:modelling", "params:backtest"],
-                outputs=["backtest_model_table", "backtest_spec", "backtest_folds"],
+                prepare_backtest,
+                inputs=[
+                    "gold",
+                    "params:modelling",
+                    "params:feature_engineering",
+                    "params:backtest",
+                ],
+                outputs=["backtest_model_table", "backtest_spec", "backtest_origins"],
                 name="prepare_backtest",
             ),
             node(
@@ -30,7 +27,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=[
                     "backtest_model_table",
                     "backtest_spec",
-                    "backtest_folds",
+                    "backtest_origins",
                     "silver",
                     "params:modelling",
                     "params:feature_engineering",
@@ -44,32 +41,28 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=[
                     "backtest_model_table",
                     "backtest_spec",
-                    "backtest_folds",
+                    "backtest_origins",
                     "params:backtest",
+                    "params:modelling.intervals",
                 ],
                 outputs="backtest_baseline_forecasts",
                 name="backtest_baselines",
             ),
             node(
                 score_backtest,
-                inputs=[
-                    "backtest_network_forecasts",
-                    "backtest_baseline_forecasts",
-                    "backtest_model_table",
-                    "backtest_folds",
-                ],
+                inputs=["backtest_network_forecasts", "backtest_baseline_forecasts"],
                 outputs="backtest_table",
                 name="score_backtest",
             ),
             node(
-                compare_with_naive,
-                inputs=["backtest_network_forecasts", "backtest_baseline_forecasts"],
-                outputs="backtest_comparison",
-                name="compare_with_naive",
+                summarise_network,
+                inputs=["backtest_table", "params:modelling.network_name"],
+                outputs="backtest_summary",
+                name="summarise_network",
             ),
             node(
                 backtest_metrics,
-                inputs=["backtest_table", "backtest_comparison", "params:modelling.network_name"],
+                inputs=["backtest_table", "params:modelling.network_name"],
                 outputs="backtest_metrics_mlflow",
                 name="log_backtest_metrics",
             ),
@@ -82,8 +75,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             node(
                 gate_champion,
                 inputs=[
-                    "backtest_table",
-                    "backtest_comparison",
+                    "backtest_summary",
                     "params:backtest.gate",
                     "params:modelling.registry",
                     "params:modelling",

@@ -31,5 +31,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs="silver",
                 name="fill_gaps",
             ),
-        ]
+        ],
+        tags="data_engineering",  # for kedro-viz and kedro run --tags
     )

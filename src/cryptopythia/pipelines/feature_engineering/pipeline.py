@@ -32,5 +32,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs="gold",
                 name="drop_warmup",
             ),
-        ]
+        ],
+        tags="feature_engineering",  # for kedro-viz and kedro run --tags
     )

@@ -10,7 +10,10 @@ import mlflow
 import pandas as pd
 from mlflow.tracking import MlflowClient
 
+from ...candles import interval_of
+from ...features import check_parameters
 from ...model.forecaster import Forecaster
+from ...model.table import prepare_model_table
 from ...model.training import KerasModel
 from ...registry.promotion import training_candidacy
 from ...registry.registration import register_forecaster
@@ -28,21 +31,35 @@ def name_run(params: dict[str, Any]) -> str:
     return name
 
 
+def make_model_table(
+    gold: pd.DataFrame, modelling: dict[str, Any], feature_params: dict[str, Any]
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The model table and window spec of gold, with the units of gold's columns from the
+    feature_engineering plan."""
+    units = check_parameters(feature_params, interval_of(gold["open_time"]))["units"]
+    return prepare_model_table(gold, modelling, units)
+
+
 def assemble_forecaster(  # noqa: PLR0913
     model: KerasModel,
     scaler: Any,
     spec: dict[str, Any],
-    radii: dict[str, list[float]],
+    shrinkage: list[float],
     feature_params: dict[str, Any],
+    intervals: dict[str, Any],
+    garch: dict[str, float] | None,
 ) -> Forecaster:
-    """The trained network with everything inference needs: scaler, spec, features, radii."""
+    """The trained network with everything inference needs: scaler, spec, features,
+    shrinkage weights, interval settings and the volatility model's parameters."""
     return Forecaster(
         model=model,
         scaler=scaler,
         spec=spec,
         feature_params=feature_params,
         interval=spec["interval"],
-        radii=radii,
+        shrinkage=shrinkage,
+        intervals=intervals,
+        garch=garch,
     )
 
 

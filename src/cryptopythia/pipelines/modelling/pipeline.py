@@ -2,7 +2,8 @@
 
 from kedro.pipeline import Pipeline, node, pipeline
 
-from ...model.evaluation import calibrate_intervals, evaluate_forecasts, predict_closes
+from ...model.evaluation import evaluate_forecasts, fit_shrinkage, predict_closes
+from ...model.intervals import fit_volatility
 from ...model.reports import (
     build_report,
     history_to_mlflow_metrics,
@@ -11,9 +12,9 @@ from ...model.reports import (
     report_to_mlflow_metrics,
 )
 from ...model.scaling import fit_scaler
-from ...model.table import prepare_model_table, split_chronologically
+from ...model.table import split_chronologically
 from ...model.training import train_model
-from .nodes import assemble_forecaster, name_run, register_models
+from .nodes import assemble_forecaster, make_model_table, name_run, register_models
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -21,8 +22,8 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             node(name_run, inputs="params:modelling", outputs="run_name", name="name_run"),
             node(
-                prepare_model_table,
-                inputs=["gold", "params:modelling"],
+                make_model_table,
+                inputs=["gold", "params:modelling", "params:feature_engineering"],
                 outputs=["model_table", "window_spec"],
                 name="prepare_model_table",
             ),
@@ -70,13 +71,14 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "test_rows",
                     "window_spec",
                     "params:modelling.prediction_batch_size",
+                    "shrinkage_weights",
                 ],
                 outputs="test_predictions",
                 name="predict_test_split",
             ),
             node(
                 evaluate_forecasts,
-                inputs=["test_predictions", "train_rows", "params:modelling.horizon"],
+                inputs=["test_predictions", "train_rows"],
                 outputs="test_metrics",
                 name="evaluate_forecasts",
             ),
@@ -100,22 +102,28 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             node(
                 plot_predictions,
-                inputs=["test_predictions", "test_metrics"],
+                inputs=["test_predictions", "test_metrics", "params:modelling.plot_last_candles"],
                 outputs="test_forecast_plot",
                 name="plot_predictions",
             ),
             node(
-                calibrate_intervals,
+                fit_volatility,
+                inputs=["train_rows", "params:modelling.intervals"],
+                outputs="volatility_model",
+                name="fit_volatility",
+            ),
+            node(
+                fit_shrinkage,
                 inputs=[
                     "btc_model",
                     "btc_scaler",
                     "validation_rows",
                     "window_spec",
-                    "params:modelling.interval_coverage",
                     "params:modelling.prediction_batch_size",
+                    "params:modelling.shrinkage",
                 ],
-                outputs="interval_radii",
-                name="calibrate_intervals",
+                outputs="shrinkage_weights",
+                name="fit_shrinkage",
             ),
             node(
                 assemble_forecaster,
@@ -123,8 +131,10 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "btc_model",
                     "btc_scaler",
                     "window_spec",
-                    "interval_radii",
+                    "shrinkage_weights",
                     "params:feature_engineering",
+                    "params:modelling.intervals",
+                    "volatility_model",
                 ],
                 outputs="forecaster",
                 name="assemble_forecaster",

@@ -1,0 +1,68 @@
+"""Forecast origins of a walk-forward and the refits that serve them.
+
+An origin is a row of the model table: the first candle forecast, the candles before it
+being all that is known. Origins are every ``origin_step`` rows among the last
+``n_origins`` (``origin_step`` 1: a dense walk-forward, an origin at every candle). The
+network is refitted every ``refit_every`` rows, on rows before the refit's first origin
+only, and serves every origin until the next refit (statsforecast's
+``cross_validation(refit=k)``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Refit:
+    """One fit: trained on rows ``[train_start, origins[0])``, forecasting from ``origins``."""
+
+    number: int
+    train_start: int
+    origins: tuple[int, ...]
+
+    @property
+    def train_end(self) -> int:
+        return self.origins[0]
+
+
+def make_refits(  # noqa: PLR0913
+    n_rows: int,
+    n_origins: int,
+    origin_step: int,
+    refit_every: int,
+    window: str,
+    window_size: int | None,
+    min_train_rows: int,
+) -> list[Refit]:
+    """The refits of a walk-forward over the last ``n_origins`` rows of ``n_rows``."""
+    for name, value in {
+        "n_origins": n_origins,
+        "origin_step": origin_step,
+        "refit_every": refit_every,
+    }.items():
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"backtest.{name} must be an integer >= 1, got {value!r}.")
+    if window not in ("expanding", "sliding"):
+        raise ValueError(f"backtest.window must be 'expanding' or 'sliding', got {window!r}.")
+    if window == "sliding" and (window_size is None or window_size < min_train_rows):
+        raise ValueError(
+            f"backtest.window_size must be >= {min_train_rows} rows for a sliding window, "
+            f"got {window_size}."
+        )
+    first = n_rows - n_origins
+    if first < min_train_rows:
+        raise ValueError(
+            f"{n_rows} rows cannot hold {n_origins} origins with >= {min_train_rows} training "
+            f"rows before the first one; lower backtest.n_origins (at most "
+            f"{max(n_rows - min_train_rows, 0)} here) or use a longer history."
+        )
+    origins = range(first, n_rows, origin_step)
+    groups: dict[int, list[int]] = {}
+    for origin in origins:
+        groups.setdefault((origin - first) // refit_every, []).append(origin)
+    refits = []
+    for number, members in enumerate(groups.values()):
+        start = 0 if window == "expanding" else max(0, members[0] - int(window_size))
+        refits.append(Refit(number=number, train_start=start, origins=tuple(members)))
+    return refits

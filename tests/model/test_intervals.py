@@ -1,0 +1,71 @@
+"""Volatility-normalised adaptive conformal intervals: EWMA volatility, the conformal
+quantile, and coverage on a series whose volatility clusters (GARCH)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cryptopythia.model.intervals import (
+    adaptive_quantile,
+    conformal_quantile,
+    ewma_volatility,
+    normalised_scores,
+)
+
+SETTINGS = {"decay": 0.94, "window": 100, "calibration": 200, "adaptation": 150, "gamma": 0.005}
+
+
+def garch_log_closes(n: int, seed: int) -> np.ndarray:
+    """Log closes whose returns follow a GARCH(1,1): sigma2 = w + a r^2 + b sigma2."""
+    rng = np.random.default_rng(seed)
+    omega, alpha, beta = 2e-6, 0.12, 0.86
+    variance, returns = omega / (1 - alpha - beta), np.empty(n)
+    for t in range(n):
+        returns[t] = np.sqrt(variance) * rng.standard_normal()
+        variance = omega + alpha * returns[t] ** 2 + beta * variance
+    return np.concatenate([[0.0], np.cumsum(returns)])
+
+
+def test_ewma_volatility_depends_on_its_window_only():
+    returns = np.r_[np.nan, np.random.default_rng(0).normal(0, 0.02, 600)]
+    full = ewma_volatility(returns, 0.94, 100)
+    tail = ewma_volatility(returns[300:], 0.94, 100)
+    assert np.isnan(full[:100]).all() and np.isfinite(full[100:]).all()
+    np.testing.assert_array_equal(full[400:], tail[100:])
+    weights = 0.94 ** np.arange(100)
+    expected = np.sqrt(np.sum(weights * returns[500:400:-1] ** 2) / weights.sum())
+    assert full[500] == pytest.approx(expected, rel=1e-12)
+
+
+def test_scores_are_log_distances_over_sigma_and_non_positive_forecasts_infinitely_wrong():
+    scores = normalised_scores(
+        np.array([110.0, 100.0, 100.0]), np.array([100.0, 0.0, -5.0]), np.array([0.05, 0.05, 0.05])
+    )
+    assert scores[0] == pytest.approx(np.log(1.1) / 0.05)
+    assert np.isinf(scores[1:]).all()
+
+
+def test_conformal_quantile_is_the_finite_sample_rank():
+    scores = np.arange(1.0, 11.0)  # 1..10
+    assert conformal_quantile(scores, 0.8) == 9.0  # ceil(11 * 0.8) = 9th smallest
+    assert conformal_quantile(scores, 0.95) == np.inf  # rank 11 > 10
+    assert conformal_quantile(scores, 0.0) == 0.0
+
+
+@pytest.mark.parametrize("step", [1, 3])
+def test_adaptive_intervals_cover_a_garch_series_within_three_points(step):
+    log_close = garch_log_closes(3200, seed=step)
+    returns = np.r_[np.nan, np.diff(log_close)]
+    sigma = ewma_volatility(returns, SETTINGS["decay"], SETTINGS["window"])
+    # naive forecasts from every origin; score = |log(actual / forecast)| / sigma at the origin
+    origins = np.arange(SETTINGS["window"], len(log_close) - step)
+    scores = np.abs(log_close[origins + step] - log_close[origins]) / sigma[origins]
+    replay = SETTINGS["calibration"] + SETTINGS["adaptation"]
+    for coverage in (0.8, 0.95):
+        inside = []
+        for k in range(replay + step, len(origins)):
+            known = scores[k - step - replay + 1 : k - step + 1]  # outcomes known at origin k
+            q = adaptive_quantile(known, coverage, SETTINGS["gamma"], step, SETTINGS["calibration"])
+            inside.append(scores[k] <= q)
+        assert abs(np.mean(inside) - coverage) <= 0.03, (coverage, np.mean(inside))

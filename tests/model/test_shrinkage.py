@@ -1,0 +1,67 @@
+"""Shrinkage towards naive: the weights, and a network trained on a pure random walk
+becoming naive persistence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cryptopythia.features import build_gold, check_parameters
+from cryptopythia.model.evaluation import fit_shrinkage
+from cryptopythia.model.forecaster import Forecaster, forecast
+from cryptopythia.model.intervals import fit_volatility
+from cryptopythia.model.scaling import fit_scaler
+from cryptopythia.model.shrinkage import fit_weights, shrink
+from cryptopythia.model.table import prepare_model_table, split_chronologically
+from cryptopythia.model.training import train_model
+
+from support.forecasters import FEATURE_PARAMS, MODELLING, SMALL_INTERVALS, TINY_LAYERS, make_silver
+
+
+def test_weights_are_least_squares_clipped_and_need_evidence():
+    rng = np.random.default_rng(0)
+    last = np.full(400, 100.0)
+    move = rng.normal(0, 0.02, (400, 2))
+    actual = last[:, None] * np.exp(move)
+    perfect = fit_weights(actual, actual, last, "log_return", min_t=2.0)
+    assert perfect == pytest.approx([1.0, 1.0])
+    double = last[:, None] * np.exp(2 * move)  # predicts twice the move: weight 1/2
+    assert fit_weights(double, actual, last, "log_return", min_t=2.0) == pytest.approx([0.5, 0.5])
+    opposite = last[:, None] * np.exp(-move)
+    assert fit_weights(opposite, actual, last, "log_return", min_t=2.0) == [0.0, 0.0]
+    unrelated = last[:, None] * np.exp(rng.normal(0, 0.02, (400, 2)))
+    assert fit_weights(unrelated, actual, last, "log_return", min_t=2.0) == [0.0, 0.0]
+    half = shrink(double, last, np.array([0.5, 0.5]), "log_return")
+    np.testing.assert_allclose(half, actual, rtol=1e-12)
+
+
+def test_a_network_trained_on_a_random_walk_forecasts_the_last_close():
+    silver = make_silver(900, seed=3)  # a driftless random walk: nothing to learn
+    gold = build_gold(silver, FEATURE_PARAMS, "1d")
+    params = {
+        **MODELLING,
+        "layers": TINY_LAYERS,
+        "n_timesteps": 20,
+        "horizon": 3,
+        "epochs": 3,
+        "verbose": 0,
+    }
+    units = check_parameters(FEATURE_PARAMS, "1d")["units"]
+    table, spec = prepare_model_table(gold, params, units)
+    train, validation, _ = split_chronologically(table, params["split"], 20, 3)
+    scaler = fit_scaler(train, spec)
+    model, _ = train_model(train, validation, scaler, spec, params)
+    weights = fit_shrinkage(model, scaler, validation, spec, 256, params["shrinkage"])
+    assert weights == [0.0, 0.0, 0.0]
+    forecaster = Forecaster(
+        model=model,
+        scaler=scaler,
+        spec=spec,
+        feature_params=FEATURE_PARAMS,
+        interval="1d",
+        shrinkage=weights,
+        intervals=SMALL_INTERVALS,
+        garch=fit_volatility(train, SMALL_INTERVALS),
+    )
+    result = forecast(silver, forecaster, 3)
+    np.testing.assert_allclose(result["forecast_close"], silver["close"].iloc[-1], rtol=1e-9)
