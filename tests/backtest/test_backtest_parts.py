@@ -139,3 +139,25 @@ def test_seasonal_period_by_interval(interval, expected):
 
     assert season_length(interval, None) == expected
     assert season_length(interval, 5) == 5
+
+
+def test_mlflow_metrics_keep_every_step_of_the_network():
+    import pandas as pd
+
+    from cryptopythia.backtest.scoring import backtest_metrics
+
+    scores = pd.DataFrame(
+        {
+            "model": ["net", "net", "net"],
+            "scope": ["overall", "step", "step"],
+            "key": ["all", 1, 2],
+            "n": [4, 2, 2],
+            "rmse_ratio_to_naive": [0.9, 0.8, 1.0],
+        }
+    )
+    metrics = backtest_metrics(scores, "net")
+    assert metrics["net.rmse_ratio_to_naive"] == {"value": 0.9, "step": 0}
+    assert metrics["net.step.rmse_ratio_to_naive"] == [
+        {"value": 0.8, "step": 1},
+        {"value": 1.0, "step": 2},
+    ]

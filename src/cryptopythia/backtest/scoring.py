@@ -156,21 +156,10 @@ def backtest_metrics(scores: pd.DataFrame, network: str) -> dict[str, Any]:
     for _, row in scores[(scores["scope"] == "step") & (scores["model"] == network)].iterrows():
         for name in numeric:
             if pd.notna(row[name]):
-                metrics[f"{network}.step.{name}"] = [
+                metrics.setdefault(f"{network}.step.{name}", []).append(
                     {"value": float(row[name]), "step": int(row["key"])}
-                ]
-    return _merge_steps(metrics)
-
-
-def _merge_steps(metrics: dict[str, Any]) -> dict[str, Any]:
-    """MlflowMetricsHistoryDataset's format: per-step values of one metric in one list."""
-    merged: dict[str, Any] = {}
-    for name, value in metrics.items():
-        if isinstance(value, list):
-            merged.setdefault(name, []).extend(value)
-        else:
-            merged[name] = value
-    return merged
+                )
+    return metrics
 
 
 def plot_backtest(scores: pd.DataFrame, network: str) -> Figure:

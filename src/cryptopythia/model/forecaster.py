@@ -64,11 +64,8 @@ def steps_until(last_open_time: pd.Timestamp, target_date: Any, interval: str) -
     """How many candles open after ``last_open_time`` and no later than ``target_date``."""
     try:
         target = pd.Timestamp(target_date)
-    except (ValueError, TypeError) as error:
-        raise ValueError(
-            f"inference.target_date={target_date!r} is not a date; use YYYY-MM-DD or an "
-            "ISO timestamp, e.g. --params inference.target_date=2026-12-31"
-        ) from error
+    except (ValueError, TypeError):
+        target = pd.NaT
     if target is pd.NaT:
         raise ValueError(
             f"inference.target_date={target_date!r} is not a date; use YYYY-MM-DD or an "
