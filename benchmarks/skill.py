@@ -51,7 +51,9 @@ STEP_COLUMNS = (
     "dm_p_worse",
     "dm_p_better",
     "directional_accuracy",
+    "directional_calls",
     "up_share",
+    "shrinkage_weight",
     "coverage_80",
     "coverage_95",
     "width_80",
@@ -115,6 +117,9 @@ def main() -> None:
         "last_origin": str(origins["first_forecast"].iloc[-1]),
         "by_step": by_step.to_dict(orient="records"),
         "overall": overall.to_dict(orient="records"),
+        "network_by_refit": table[
+            (table["scope"] == "refit") & (table["model"] == "conv1d_lstm")
+        ].to_dict(orient="records"),
         "gate": {"promoted": gate["promoted"], "reason": gate["reason"]},
     }
     out = ROOT / "benchmarks" / "results" / f"skill_{args.interval}.json"

@@ -232,6 +232,8 @@ def test_metrics_of_a_perfect_model_and_of_the_naive_forecast():
     metrics = evaluate_forecasts(predictions, train)
     assert metrics["rmse"] == 0 and metrics["mase"] == 0 and metrics["r2"] == 1
     assert metrics["directional_accuracy"] == 1 and metrics["rmse_ratio_to_naive"] == 0
+    assert metrics["directional_calls"] == 1 and metrics["naive_directional_calls"] == 0
+    assert "naive_directional_accuracy" not in metrics  # naive calls no direction
     assert metrics["naive_rmse"] == pytest.approx(np.sqrt(np.mean((actual - last) ** 2)))
     assert metrics["naive_mae"] == pytest.approx(2.0)
     assert metrics["naive_mase"] == pytest.approx(2.0 / (7 / 3))

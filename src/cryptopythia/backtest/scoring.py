@@ -10,7 +10,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..model.statistics import diebold_mariano, interval_score, one_sided_p_values
+from ..model.statistics import (
+    diebold_mariano,
+    directional_scores,
+    interval_score,
+    one_sided_p_values,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -33,8 +38,13 @@ def _point_scores(group: pd.DataFrame) -> dict[str, float]:
         "rmse": float(np.sqrt(np.mean(error**2))),
         "mae": float(np.mean(np.abs(error))),
         "mape": float(np.mean(np.abs(error / actual))),
-        "directional_accuracy": float(np.mean(np.sign(forecast - last) == np.sign(actual - last))),
+        **directional_scores(actual, forecast, last),
         "up_share": float(np.mean(actual > last)),
+        **(
+            {"shrinkage_weight": float(group["shrinkage_weight"].mean())}
+            if "shrinkage_weight" in group and group["shrinkage_weight"].notna().any()
+            else {}
+        ),
     }
 
 

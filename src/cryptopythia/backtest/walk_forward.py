@@ -207,6 +207,7 @@ def walk_forward_network(  # noqa: PLR0913
                 result["forecast_close"].to_numpy(),
                 refit.number,
             )
+            frame["shrinkage_weight"] = np.asarray(shrinkage)[frame["step"].to_numpy() - 1]
             for column in [c for c in result.columns if c.startswith(("lower_", "upper_"))]:
                 frame[column] = result[column].to_numpy()[: len(frame)]
             frames.append(frame)

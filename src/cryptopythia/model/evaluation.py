@@ -105,8 +105,8 @@ def evaluate_forecasts(predictions: pd.DataFrame, train: pd.DataFrame) -> dict[s
     headline at step 1, and the RMSE and MAE ratios to naive at every step.
 
     MASE divides by the in-sample MAE of the naive one-step forecast on the training
-    closes. The naive forecast never predicts a move, so its directional accuracy is ~0;
-    ``up_share`` (share of up moves) is the bar for the model's.
+    closes. Directional accuracy counts the forecasts that call a direction (naive calls
+    none: it has no such score); ``up_share`` (share of up moves) is the bar for it.
     """
     train_close = train["close_usd"].to_numpy()
     scale = float(np.mean(np.abs(np.diff(train_close))))
@@ -117,7 +117,7 @@ def evaluate_forecasts(predictions: pd.DataFrame, train: pd.DataFrame) -> dict[s
         naive = forecast_scores(actual, rows["naive_close"].to_numpy(), last, scale)
         if step == 1:
             metrics.update(model)
-            metrics.update({f"naive_{k}": v for k, v in naive.items()})
+            metrics.update({f"naive_{k}": v for k, v in naive.items() if not np.isnan(v)})
             metrics["rmse_ratio_to_naive"] = model["rmse"] / naive["rmse"]
             metrics["up_share"] = float(np.mean(actual > last))
             metrics["n_test_windows"] = len(rows)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .statistics import long_run_variance
 from .targets import TARGET_KINDS
 
 
@@ -36,17 +37,21 @@ def fit_weights(
     w = <actual move, predicted move> / <predicted move, predicted move>; 0 unless its
     t-statistic reaches ``min_t`` (no evidence of skill: the forecast is naive's)."""
     predicted, realised = moves(forecast, last_close, kind), moves(actual, last_close, kind)
-    weights = []
-    for step in range(predicted.shape[1]):
-        f, y = predicted[:, step], realised[:, step]
-        energy = float(np.dot(f, f))
-        if energy <= 0 or len(f) < 3:
-            weights.append(0.0)
-            continue
-        slope = float(np.dot(f, y)) / energy
-        residual = y - slope * f
-        standard_error = np.sqrt(np.dot(residual, residual) / (len(f) - 1) / energy)
-        t_statistic = slope / standard_error if standard_error > 0 else np.inf * np.sign(slope)
-        significant = t_statistic >= min_t
-        weights.append(float(np.clip(slope, 0.0, 1.0)) if significant else 0.0)
-    return weights
+    return [
+        _weight(predicted[:, step], realised[:, step], step, min_t)
+        for step in range(predicted.shape[1])
+    ]
+
+
+def _weight(predicted: np.ndarray, realised: np.ndarray, lags: int, min_t: float) -> float:
+    """One step's weight. Its standard error is Newey-West's with ``lags`` lags: the
+    (step)-candle moves of consecutive windows overlap by step - 1 candles, and volatility
+    clusters, so the textbook i.i.d. standard error would overstate the evidence of skill."""
+    energy = float(np.dot(predicted, predicted))
+    if energy <= 0 or len(predicted) < 3:
+        return 0.0
+    slope = float(np.dot(predicted, realised)) / energy
+    score = predicted * (realised - slope * predicted)  # the regression's moment condition
+    standard_error = np.sqrt(len(score) * long_run_variance(score, lags)) / energy
+    t_statistic = slope / standard_error if standard_error > 0 else np.inf * np.sign(slope)
+    return float(np.clip(slope, 0.0, 1.0)) if t_statistic >= min_t else 0.0

@@ -16,7 +16,8 @@ def forecast_scores(
     actual: np.ndarray, predicted: np.ndarray, last: np.ndarray, scale: float
 ) -> dict[str, float]:
     """USD accuracy of forecasts: MSE, RMSE, MAE, MAPE, R², directional accuracy (sign of
-    the move from ``last``, the close the forecast was made at) and MASE (MAE / ``scale``,
+    the move from ``last``, the close the forecast was made at, over the forecasts that
+    call a direction) with the share that do, and MASE (MAE / ``scale``,
     a naive forecast's in-sample MAE)."""
     mse = mean_squared_error(actual, predicted)
     mae = mean_absolute_error(actual, predicted)
@@ -26,9 +27,36 @@ def forecast_scores(
         "mae": float(mae),
         "mape": float(mean_absolute_percentage_error(actual, predicted)),
         "r2": float(r2_score(actual, predicted)),
-        "directional_accuracy": float(np.mean(np.sign(predicted - last) == np.sign(actual - last))),
+        **directional_scores(actual, predicted, last),
         "mase": float(mae / scale),
     }
+
+
+def directional_scores(
+    actual: np.ndarray, predicted: np.ndarray, last: np.ndarray
+) -> dict[str, float]:
+    """Directional accuracy over the forecasts that call a direction (the share whose move
+    from ``last`` has the actual move's sign; NaN when none does, as for naive) and the
+    share of forecasts that call one."""
+    called = np.sign(predicted - last) != 0
+    hits = np.sign(predicted - last) == np.sign(actual - last)
+    return {
+        "directional_accuracy": float(np.mean(hits[called])) if called.any() else float("nan"),
+        "directional_calls": float(np.mean(called)),
+    }
+
+
+def long_run_variance(series: np.ndarray, lags: int, kernel: str = "bartlett") -> float:
+    """The long-run variance of a series about its mean: the variance plus twice its
+    autocovariances up to ``lags``, weighted 1 - lag / (lags + 1) (``bartlett``, Newey-West:
+    never negative) or 1 (``uniform``, Diebold-Mariano's choice for h-step errors)."""
+    centred = np.asarray(series, dtype="float64") - np.mean(series)
+    n = len(centred)
+    variance = float(np.dot(centred, centred)) / n
+    for lag in range(1, min(lags + 1, n)):
+        weight = 1.0 - lag / (lags + 1) if kernel == "bartlett" else 1.0
+        variance += 2 * weight * float(np.dot(centred[lag:], centred[:-lag])) / n
+    return variance
 
 
 def diebold_mariano(
@@ -44,10 +72,7 @@ def diebold_mariano(
     n = len(differential)
     if n < 2:
         raise ValueError("The Diebold–Mariano test needs at least 2 paired forecast errors.")
-    centred = differential - differential.mean()
-    variance = np.dot(centred, centred) / n
-    for lag in range(1, min(horizon, n)):
-        variance += 2 * np.dot(centred[lag:], centred[:-lag]) / n
+    variance = long_run_variance(differential, horizon - 1, kernel="uniform")
     if variance <= 0:
         return 0.0, 1.0
     statistic = differential.mean() / np.sqrt(variance / n)

@@ -108,13 +108,16 @@ def test_training_offline_run_logs_registers_and_reproduces(kedro_project, clien
         "mae",
         "mape",
         "r2",
-        "directional_accuracy",
+        "directional_calls",
         "mase",
         "naive_rmse",
         "naive_mase",
         "rmse_ratio_to_naive",
     ):
         assert np.isfinite(metrics[f"test.{name}"]), name
+    # a network shrunk to naive at step 1 calls no direction: no accuracy to score
+    calls_direction = metrics["test.directional_calls"] > 0
+    assert np.isfinite(metrics["test.directional_accuracy"]) == calls_direction
     assert len(client.get_metric_history(run.info.run_id, "epoch.val_loss")) == 2
     assert artifact_paths(client, run.info.run_id) >= EXPECTED_ARTIFACTS
 
