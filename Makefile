@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PYTHON_VERSION = $(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 export KEDRO_DISABLE_TELEMETRY := true
 
-.PHONY: install run test lint viz lock serve forecast
+.PHONY: install run test lint viz lock serve forecast notebook
 
 # pyproject.toml keeps the version ranges; requirements.lock (constraints, not requirements)
 # pins every package to the versions .ci/run passed with.
@@ -39,6 +39,11 @@ serve: $(STAMP)
 # The latest 600 candles sent to `make serve`; prints the forecast table.
 forecast: $(STAMP)
 	$(PY) scripts/forecast.py
+
+# JupyterLab with the Kedro kernel (catalog, context, pipelines loaded) on 127.0.0.1:8888;
+# open notebooks/01_forecast_tour.ipynb after make run.
+notebook: $(STAMP)
+	$(VENV)/bin/kedro jupyter lab --ip 127.0.0.1 --no-browser
 
 viz: $(STAMP)
 	$(VENV)/bin/kedro viz build

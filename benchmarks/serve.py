@@ -4,10 +4,12 @@ Trains a model on the real daily candles in a throw-away copy of the project (a 
 epochs: the network's quality does not change the cost of a forecast), starts
 `mlflow models serve -m models:/btc_candle_forecaster@staging` on 127.0.0.1, sends N
 sequential one-step forecast requests and reports p50/p95/p99 latency and requests/s;
+then, for 1, 2 and 4 `--workers`, 1, 10 and 20 concurrent clients (threads, each
+sending requests back to back) and reports p50/p99 latency and requests/s per cell;
 then times `kedro run --pipeline inference` for a 30-candle forecast against the time
 Python needs to import TensorFlow (the start-up the target excludes). Usage:
 
-    .venv/bin/python benchmarks/serve.py [--requests 300] [--runs 3]
+    .venv/bin/python benchmarks/serve.py [--requests 300] [--runs 3] [--concurrent-requests 100]
 
 Writes benchmarks/results/serve.json and prints a markdown table.
 """
@@ -23,6 +25,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -31,15 +34,42 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # tests/support: the project copy and the server
 from support.project import DAILY_CANDLES as DAILY  # noqa: E402
-from support.project import ServedModel, copy_project, kedro_cli  # noqa: E402
+from support.project import ServedModel, copy_project, cpu_model, kedro_cli  # noqa: E402
 
 BIN = Path(sys.executable).parent
+WORKERS = (1, 2, 4)
+CLIENTS = (1, 10, 20)
+
+
+def post(url: str, payload: bytes) -> float:
+    """One forecast request; its latency in seconds."""
+    call = urllib.request.Request(
+        f"{url}/invocations", data=payload, headers={"Content-Type": "application/json"}
+    )
+    start = time.perf_counter()
+    with urllib.request.urlopen(call, timeout=120) as response:
+        response.read()
+    return time.perf_counter() - start
+
+
+def concurrency_cell(url: str, payload: bytes, clients: int, requests: int) -> dict[str, float]:
+    """``requests`` requests from ``clients`` concurrent clients: latency and throughput."""
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        latencies = np.array(list(pool.map(lambda _: post(url, payload), range(requests)))) * 1000
+    elapsed = time.perf_counter() - start
+    return {
+        "p50_ms": float(np.percentile(latencies, 50)),
+        "p99_ms": float(np.percentile(latencies, 99)),
+        "requests_per_second": requests / elapsed,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--runs", type=int, default=3, help="timed inference runs")
+    parser.add_argument("--concurrent-requests", type=int, default=100, help="per cell")
     args = parser.parse_args()
     os.environ["KEDRO_DISABLE_TELEMETRY"] = "true"
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
@@ -49,7 +79,7 @@ def main() -> None:
         project = copy_project(Path(folder), with_source=True)
         kedro_cli(
             project,
-            "--pipeline",
+            "--pipelines",
             "training",
             "--env",
             "offline",
@@ -70,26 +100,24 @@ def main() -> None:
         ).encode()
 
         with ServedModel(project, "models:/btc_candle_forecaster@staging") as url:
-
-            def request() -> float:
-                call = urllib.request.Request(
-                    f"{url}/invocations",
-                    data=payload,
-                    headers={"Content-Type": "application/json"},
-                )
-                start = time.perf_counter()
-                with urllib.request.urlopen(call, timeout=30) as response:
-                    response.read()
-                return time.perf_counter() - start
-
             for _ in range(10):  # warm-up: first calls trace the network
-                request()
+                post(url, payload)
             start = time.perf_counter()
-            latencies = np.array([request() for _ in range(args.requests)]) * 1000
+            latencies = np.array([post(url, payload) for _ in range(args.requests)]) * 1000
             elapsed = time.perf_counter() - start
 
+        concurrency = []
+        for workers in WORKERS:
+            with ServedModel(project, "models:/btc_candle_forecaster@staging", workers) as url:
+                for _ in range(10 * workers):  # warm every worker up
+                    post(url, payload)
+                for clients in CLIENTS:
+                    cell = concurrency_cell(url, payload, clients, args.concurrent_requests)
+                    concurrency.append({"workers": workers, "clients": clients, **cell})
+                    print(f"workers {workers}, clients {clients}: {cell}", flush=True)
+
         inference = [
-            kedro_cli(project, "--pipeline", "inference", "--params", "inference.default_steps=30")
+            kedro_cli(project, "--pipelines", "inference", "--params", "inference.default_steps=30")
             for _ in range(args.runs)
         ]
         startup = []
@@ -107,6 +135,9 @@ def main() -> None:
             q: float(np.percentile(latencies, int(q[1:]))) for q in ("p50", "p95", "p99")
         },
         "requests_per_second": args.requests / elapsed,
+        "concurrency": concurrency,
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
         "inference_run_seconds_median": statistics.median(inference),
         "import_startup_seconds_median": statistics.median(startup),
     }
@@ -130,6 +161,12 @@ def main() -> None:
         f"Keras, MLflow and Kedro {results['import_startup_seconds_median']:.1f} s: "
         f"{results['inference_beyond_startup_seconds']:.1f} s beyond start-up |"
     )
+    print("\n| workers | clients | p50 ms | p99 ms | requests/s |\n|---|---|---|---|---|")
+    for cell in concurrency:
+        print(
+            f"| {cell['workers']} | {cell['clients']} | {cell['p50_ms']:.0f} | "
+            f"{cell['p99_ms']:.0f} | {cell['requests_per_second']:.1f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -49,3 +49,19 @@ def test_every_catalog_entry_has_a_kedro_viz_layer_matching_its_data_folder():
         filepath = _filepath(entry)
         if filepath and filepath.startswith("data/"):
             assert FOLDER_LAYERS[filepath.split("/")[1]] == layer, f"{name}: {filepath}"
+
+
+def test_every_node_carries_its_stage_tag():
+    # kedro-viz filters by tag and `kedro run --tags modelling` runs one stage of training
+    from cryptopythia.pipeline_registry import register_pipelines
+
+    registered = register_pipelines()
+    stages = [name for name in registered if name not in ("training", "forecast", "__default__")]
+    assert {"data_engineering", "feature_engineering", "modelling", "inference", "backtest"} <= set(
+        stages
+    )
+    for stage in stages:
+        untagged = [n.name for n in registered[stage].nodes if stage not in n.tags]
+        assert not untagged, f"{stage} nodes without the '{stage}' tag: {untagged}"
+    training = registered["training"].only_nodes_with_tags("modelling")
+    assert set(training.nodes) == set(registered["modelling"].nodes)

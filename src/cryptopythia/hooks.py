@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import re
+import socket
 import urllib.request
+from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from kedro.framework.hooks import hook_impl
+
+logger = logging.getLogger(__name__)
 
 
 class MlflowServerCheckHook:
@@ -51,3 +59,206 @@ class MlflowRunResetHook:
     @hook_impl
     def on_pipeline_error(self) -> None:
         self._forget()
+
+
+class MlflowDatasetInputHook:
+    """Record the candle tables a tracked run reads as MLflow dataset inputs
+    (``mlflow.log_input``): the catalog entries whose metadata says ``mlflow: {log_input:
+    true}``, with their file, rows, first and last candle and a digest of the data, under
+    the run's pipeline name as context. Once per run and dataset."""
+
+    def __init__(self) -> None:
+        self._sources: dict[str, str] = {}
+        self._context = "kedro"
+        self._logged: set[tuple[str, str]] = set()
+
+    @hook_impl
+    def after_context_created(self, context: Any) -> None:
+        catalog = context.config_loader["catalog"]
+        self._sources = {
+            name: str(Path(context.project_path) / entry["filepath"])
+            if "filepath" in entry and "://" not in str(entry["filepath"])
+            else str(entry.get("filepath", name))
+            for name, entry in catalog.items()
+            if isinstance(entry, dict)
+            and ((entry.get("metadata") or {}).get("mlflow") or {}).get("log_input")
+        }
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
+        names = run_params.get("pipeline_names") or ["__default__"]
+        self._context = "+".join(names)
+
+    @hook_impl
+    def after_dataset_loaded(self, dataset_name: str, data: Any) -> None:
+        import mlflow
+
+        run = mlflow.active_run()
+        if run is None or dataset_name not in self._sources or not isinstance(data, pd.DataFrame):
+            return
+        if (run.info.run_id, dataset_name) in self._logged:
+            return
+        self._logged.add((run.info.run_id, dataset_name))
+        times = data["open_time"] if "open_time" in data else pd.Series(dtype="object")
+        dataset = mlflow.data.from_pandas(
+            data, source=self._sources[dataset_name], name=dataset_name
+        )
+        mlflow.log_input(
+            dataset,
+            context=self._context,
+            tags={
+                "rows": str(len(data)),
+                "first_open_time": str(times.iloc[0]) if len(times) else "",
+                "last_open_time": str(times.iloc[-1]) if len(times) else "",
+            },
+        )
+
+
+class DataLockHook:
+    """One run at a time may read, merge and write bronze and silver: a pipeline that
+    saves ``bronze`` holds an OS file lock beside it (``bronze.csv.lock``; released by the
+    OS if the run dies), and a second run waits ``data_engineering.lock_timeout_seconds``
+    for it, then stops with a message instead of merging into stale rows."""
+
+    def __init__(self) -> None:
+        self._lock: Any = None
+        self._path = "data/01_raw/bronze.csv"
+        self._timeout = 60.0
+
+    @hook_impl
+    def after_context_created(self, context: Any) -> None:
+        entry = context.config_loader["catalog"].get("bronze") or {}
+        self._path = str(entry.get("filepath", self._path))
+        settings = context.params.get("data_engineering") or {}
+        self._timeout = float(settings.get("lock_timeout_seconds", self._timeout))
+
+    @hook_impl
+    def before_pipeline_run(self, pipeline: Any) -> None:
+        from filelock import FileLock, Timeout
+
+        if "bronze" not in pipeline.all_outputs():
+            return
+        Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(f"{self._path}.lock")
+        try:
+            lock.acquire(timeout=self._timeout)
+        except Timeout as error:
+            raise RuntimeError(
+                f"Another data_engineering run holds {lock.lock_file} (it is updating "
+                f"bronze and silver); waited {self._timeout:.0f} s "
+                "(data_engineering.lock_timeout_seconds). Run again when it has finished."
+            ) from error
+        self._lock = lock
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    @hook_impl
+    def after_pipeline_run(self) -> None:
+        self._release()
+
+    @hook_impl
+    def on_pipeline_error(self) -> None:
+        self._release()
+
+
+# Parameter names that hold secrets: never a parameter here (kedro-mlflow logs every
+# parameter a node reads, and the run's --params as a tag), always conf/local/credentials.yml.
+SECRET_NAME = re.compile(r"(api_?key|secret|token|passw(or)?d|credential|private_?key)", re.I)
+
+
+def _flatten(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in params.items():
+        name = f"{prefix}{key}"
+        flat.update(_flatten(value, f"{name}.") if isinstance(value, dict) else {name: value})
+    return flat
+
+
+class SecretParametersHook:
+    """Stop a run, before MLflow records anything, when a parameter's name looks like a
+    secret (api_key, secret, token, password, credential) and it has a value: MLflow would
+    store it in plain text as a param and in the ``runtime_params`` tag."""
+
+    @hook_impl(tryfirst=True)
+    def before_pipeline_run(self, run_params: dict[str, Any], catalog: Any) -> None:
+        parameters = catalog.load("parameters") if "parameters" in catalog else {}
+        flat = {**_flatten(parameters), **_flatten(run_params.get("runtime_params") or {})}
+        secrets = sorted(
+            k for k, v in flat.items() if SECRET_NAME.search(k) and v not in (None, "")
+        )
+        if secrets:
+            raise ValueError(
+                f"Parameter(s) {', '.join(secrets)} look like secrets: parameters are recorded "
+                "in MLflow in plain text, so this run was stopped before recording anything. "
+                "Put keys in conf/local/credentials.yml (git-ignored, never logged; README: "
+                "Binance API keys) and leave the parameter empty."
+            )
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+class MlflowStaleRunHook:
+    """Mark runs left RUNNING by a killed process FAILED: each tracked run records its host
+    and process id; at the next start, a RUNNING run of this experiment from this host
+    whose process is gone is ended as FAILED (a run of a live process is left alone)."""
+
+    @hook_impl(trylast=True)  # after kedro-mlflow has started this run
+    def before_pipeline_run(self) -> None:
+        import mlflow
+        from mlflow.tracking import MlflowClient
+
+        run = mlflow.active_run()
+        if run is None:
+            return
+        host = socket.gethostname()
+        mlflow.set_tags({"host": host, "pid": str(os.getpid())})
+        client = MlflowClient()
+        running = client.search_runs(
+            [run.info.experiment_id], filter_string="attributes.status = 'RUNNING'"
+        )
+        for stale in running:
+            tags = stale.data.tags
+            if stale.info.run_id == run.info.run_id or tags.get("host") != host:
+                continue
+            if not tags.get("pid", "").isdigit() or _process_alive(int(tags["pid"])):
+                continue
+            client.set_tag(
+                stale.info.run_id,
+                "failure",
+                f"process {tags['pid']} ended without closing the run (killed?); marked "
+                f"FAILED by run {run.info.run_id}",
+            )
+            client.set_terminated(stale.info.run_id, status="FAILED")
+            logger.warning(
+                "MLflow run %s (%s) was left RUNNING by process %s, which is gone: marked FAILED.",
+                stale.info.run_id,
+                stale.info.run_name,
+                tags["pid"],
+            )
+
+
+class ParameterCheckHook:
+    """Check the parameters the run's nodes read against their typed schemas
+    (``cryptopythia.parameters``) before anything runs or is recorded."""
+
+    @hook_impl(tryfirst=True)
+    def before_pipeline_run(self, pipeline: Any, catalog: Any) -> None:
+        from .parameters import check_parameters
+
+        sections = {
+            name.removeprefix("params:").split(".")[0]
+            for name in pipeline.inputs()
+            if name.startswith("params:")
+        }
+        check_parameters(catalog.load("parameters"), sections)

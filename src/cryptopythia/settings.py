@@ -18,6 +18,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
 warnings.filterwarnings(
     "ignore", message=r"register_new_resolver\(\) is deprecated", category=UserWarning
 )
+# kedro-mlflow 2.0.3's KedroPipelineModel (which this project does not use) defines a
+# predict() without type hints; MLflow 3 warns when the class is imported, at every run.
+warnings.filterwarnings(
+    "ignore", message=r".*Add type hints to the `predict` method", category=UserWarning
+)
+# MLflow hints that integer columns cannot hold missing values: the served model's candle
+# times are integers on purpose, and a request with a missing value is refused (HTTP 400).
+warnings.filterwarnings(
+    "ignore", message=r"Hint: Inferred schema contains integer column", category=UserWarning
+)
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 
@@ -30,6 +40,22 @@ CONFIG_LOADER_ARGS = {
     "config_patterns": {"mlflow": ["mlflow*", "mlflow*/**", "**/mlflow*"]},
 }
 
-from cryptopythia.hooks import MlflowRunResetHook, MlflowServerCheckHook  # noqa: E402
+from cryptopythia.hooks import (  # noqa: E402
+    DataLockHook,
+    MlflowDatasetInputHook,
+    MlflowRunResetHook,
+    MlflowServerCheckHook,
+    MlflowStaleRunHook,
+    ParameterCheckHook,
+    SecretParametersHook,
+)
 
-HOOKS = (MlflowServerCheckHook(), MlflowRunResetHook())
+HOOKS = (
+    MlflowServerCheckHook(),
+    MlflowRunResetHook(),
+    MlflowDatasetInputHook(),
+    DataLockHook(),
+    SecretParametersHook(),
+    MlflowStaleRunHook(),
+    ParameterCheckHook(),
+)

@@ -14,7 +14,7 @@ from cryptopythia.backtest.baselines import (
     seasonal_naive,
 )
 from cryptopythia.backtest.origins import make_refits
-from cryptopythia.backtest.volatility import bounds, ewma_log_sigmas, garch_log_sigmas
+from cryptopythia.backtest.volatility import bounds, random_walk_sigmas
 from cryptopythia.model.statistics import (
     diebold_mariano,
     interval_score,
@@ -97,13 +97,20 @@ def test_bad_walk_forward_parameters(kwargs, message):
         make_refits(**{**args, **kwargs})
 
 
-def test_random_walk_intervals_grow_with_the_step():
+def test_random_walk_intervals_grow_with_the_step_and_never_look_ahead():
     closes = 100 * np.exp(np.cumsum(np.random.default_rng(1).normal(0, 0.02, 600)))
-    ewma = ewma_log_sigmas(closes, [500, 501], 4, 0.94, 100)
+    settings = {"ewma_decay": 0.94, "ewma_window": 100}
+    ewma = random_walk_sigmas(closes, [500, 501], 4, settings, "ewma", train_start=0)
     np.testing.assert_allclose(ewma[:, 3] / ewma[:, 0], 2.0)  # sigma * sqrt(4)
-    garch = garch_log_sigmas(closes, [500, 501], 4, train_start=0)
+    garch = random_walk_sigmas(closes, [500, 501], 4, settings, "garch", train_start=0)
     assert garch.shape == (2, 4) and np.all(np.diff(garch, axis=1) > 0)
     assert 0.01 < garch[0, 0] < 0.04  # near the simulated 2% daily volatility
+    for volatility in ("ewma", "garch"):  # the closes at and after an origin are unknown
+        shocked = closes.copy()
+        shocked[501:] *= 3.0
+        again = random_walk_sigmas(shocked, [500, 501], 4, settings, volatility, train_start=0)
+        expected = ewma if volatility == "ewma" else garch
+        np.testing.assert_allclose(again, expected, rtol=1e-12)
     lower, upper = bounds(100.0, np.array([0.1]), 0.8)
     assert lower[0] * upper[0] == pytest.approx(100.0**2)  # symmetric in log space
     assert np.log(upper[0] / 100) == pytest.approx(1.2815515655 * 0.1)

@@ -14,6 +14,9 @@ from cryptopythia.serving.pyfunc import log_candle_forecaster
 
 from support.forecasters import make_forecaster, make_silver
 
+LIMITS = {"max_horizon": 40, "min_candles": 170, "max_candles": 240, "max_gap_candles": 5}
+DAY_MS = 86_400_000
+
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
@@ -25,9 +28,7 @@ def served(tmp_path_factory):
     silver = make_silver(260)
     forecaster = make_forecaster(silver)
     with mlflow.start_run():
-        info = log_candle_forecaster(
-            forecaster, "btc_candle_forecaster", silver, max_horizon=40, min_candles=170
-        )
+        info = log_candle_forecaster(forecaster, "btc_candle_forecaster", silver, LIMITS)
     yield silver, forecaster, mlflow.pyfunc.load_model(info.model_uri)
     mlflow.set_tracking_uri(previous)
 
@@ -55,20 +56,61 @@ def test_target_date_param(served):
 
 def bad_payloads(silver):
     good = payload_from_candles(silver)
+    last = len(good) - 1
     yield "missing", good.drop(columns=["volume"]), r"missing inputs \[.volume.\]"
     yield "too few", good.tail(10), "too few"
     yield "below min_candles", good.tail(169), "send at least 170"
     negative = good.copy()
-    negative.loc[negative.index[-1], "low"] = -1.0
-    yield "negative", negative, r"prices > 0"
+    negative.loc[last, "low"] = -1.0
+    yield "negative", negative, rf"request row {last}: breaks the rule prices > 0"
+    low_high = good.copy()
+    low_high.loc[last - 3, "high"] = low_high.loc[last - 3, "close"] * 0.9
+    yield (
+        "high < close",
+        low_high,
+        rf"request row {last - 3}: breaks the rule high >= max\(open, close\)",
+    )
+    infinite = good.copy()
+    infinite["high"] = infinite["high"].astype(object)
+    infinite.loc[7, "high"] = "inf"
+    yield "infinite", infinite, r"request row 7: high is missing, not a number or infinite"
+    # 601 candles opening at -8999999942400000 ms would be ~1e8 candles once gap-filled
+    ancient = pd.concat([good.head(1).assign(open_time=-8999999942400000), good])
+    yield "ancient", ancient, r"request row 0: open_time -8999999942400000 is not a time"
+    epoch = pd.concat([good.head(1).assign(open_time=0), good])
+    yield "1970", epoch, r"request row 0: open_time 0 is not a time between 2010 and 2100"
+    gap = good.drop(index=range(100, 110))
+    yield "long gap", gap, r"request rows 99, 100: 10 1d candles are missing between them"
+    off = good.copy()
+    off.loc[last, "open_time"] += 12 * 3_600_000
+    yield "off grid", off, rf"request row {last}: open_time .* 12:00:00\+00:00 is not when a 1d"
+    twin = pd.concat([good, good.tail(1).assign(close=good["close"].iloc[-1] * 1.01)])
+    yield "twins", twin, rf"request rows {last}, {last + 1}: different candles with the same"
     gappy = good.drop(index=good.index[-30])
     yield "unsorted", pd.concat([good.tail(5), good.head(-5)]), None  # sorted, then fine
-    yield "gap", gappy, None
+    yield "gap", gappy, None  # one missing candle: filled, as silver is
+    yield "repeated", pd.concat([good, good.tail(3)]), None  # exact repeats: kept once
 
 
-@pytest.mark.parametrize(
-    "case", ["missing", "too few", "below min_candles", "negative", "unsorted", "gap"]
-)
+CASES = [
+    "missing",
+    "too few",
+    "below min_candles",
+    "negative",
+    "high < close",
+    "infinite",
+    "ancient",
+    "1970",
+    "long gap",
+    "off grid",
+    "twins",
+    "unsorted",
+    "gap",
+    "repeated",
+]
+
+
+@pytest.mark.parametrize("case", CASES)
 def test_payload_validation(served, case):
     silver, _, model = served
     _, payload, message = next(p for p in bad_payloads(silver) if p[0] == case)
@@ -77,6 +119,26 @@ def test_payload_validation(served, case):
         return
     with pytest.raises(MlflowException, match=message) as error:
         model.predict(payload, params={"steps": 1})
+    assert error.value.get_http_status_code() == 400
+    assert "bronze" not in str(error.value) and "--params" not in str(error.value)
+
+
+def test_only_the_latest_max_candles_are_read(served):
+    silver, _, model = served
+    good = payload_from_candles(silver)
+    expected = model.predict(good, params={"steps": 3})
+    # a candle 1,000 days before the others is beyond the latest max_candles=240 rows: it
+    # is neither gap-filled (1,000 candles of work) nor refused, and changes nothing
+    early = good.head(1).assign(open_time=good["open_time"].iloc[0] - 1000 * DAY_MS)
+    answer = model.predict(pd.concat([early, good]), params={"steps": 3})
+    pd.testing.assert_frame_equal(answer, expected)
+
+
+@pytest.mark.parametrize("steps", [0, -2, 1.5, "three"])
+def test_steps_must_be_a_whole_number_from_one(served, steps):
+    silver, _, model = served
+    with pytest.raises(MlflowException, match=r"steps") as error:
+        model.predict(payload_from_candles(silver), params={"steps": steps})
     assert error.value.get_http_status_code() == 400
 
 

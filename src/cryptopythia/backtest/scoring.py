@@ -146,7 +146,7 @@ def summarise_network(scores: pd.DataFrame, network: str) -> dict[str, Any]:
             values["rmse_ratio_to_naive"],
             values["mae_ratio_to_naive"],
             values["dm_p_worse"],
-            values["directional_accuracy"],
+            values.get("directional_accuracy", np.nan),  # NaN: no direction called
             values["up_share"],
             values.get("coverage_80", np.nan),
             values.get("interval_score_80", np.nan),

@@ -13,14 +13,14 @@ from tqdm.auto import tqdm
 
 from ..candles import INTERVALS, check_interval
 from ..model.evaluation import fit_shrinkage
-from ..model.forecaster import Forecaster, forecast
+from ..model.forecaster import assemble_forecaster, forecast
 from ..model.intervals import fit_volatility
 from ..model.scaling import fit_scaler
-from ..model.table import prepare_model_table
+from ..model.table import hold_out_calibration, prepare_model_table
 from ..model.training import fine_tune, train_model
 from .baselines import fit_statistical, forecast_statistical, point_baselines
 from .origins import Refit, make_refits
-from .volatility import bounds, ewma_log_sigmas, garch_log_sigmas
+from .volatility import bounds, random_walk_sigmas
 
 logger = logging.getLogger(__name__)
 
@@ -134,14 +134,17 @@ def _fit_network(  # noqa: PLR0913
     backtest: dict[str, Any],
 ) -> tuple[Any, Any, list[float], dict[str, float] | None]:
     """Train (or fine-tune) the network on a refit's rows; returns it, its scaler, its
-    shrinkage weights from the refit's validation tail and the volatility model."""
+    shrinkage weights from the refit's calibration tail (after the early-stopping part of
+    its validation rows) and the volatility model."""
     history = table.iloc[refit.train_start : refit.train_end].reset_index(drop=True)
     n, h = spec["n_timesteps"], spec["horizon"]
+    fraction = float(params["shrinkage"]["calibration_fraction"])
     n_validation = max(
         round(len(history) * backtest["validation_fraction"]),
-        n + h - 1 + int(backtest["min_calibration_windows"]),
+        int(np.ceil((n + h - 1 + int(backtest["min_calibration_windows"])) / fraction)),
     )
     train, validation = history.iloc[:-n_validation], history.iloc[-n_validation:]
+    validation, calibration = hold_out_calibration(validation, fraction, n, h)
     if model is None or backtest["retrain"] == "full":
         scaler = fit_scaler(train, spec)
         model, _ = train_model(train, validation, scaler, spec, params)
@@ -157,7 +160,7 @@ def _fit_network(  # noqa: PLR0913
             backtest["finetune_patience"],
         )
     shrinkage = fit_shrinkage(
-        model, scaler, validation, spec, params["prediction_batch_size"], params["shrinkage"]
+        model, scaler, calibration, spec, params["prediction_batch_size"], params["shrinkage"]
     )
     return model, scaler, shrinkage, fit_volatility(train, params["intervals"])
 
@@ -180,20 +183,18 @@ def walk_forward_network(  # noqa: PLR0913
         model, scaler, shrinkage, garch = _fit_network(
             table, spec, refit, model, scaler, params, backtest
         )
-        forecaster = Forecaster(
-            model=model,
-            scaler=scaler,
-            spec=spec,
-            feature_params=feature_params,
-            interval=spec["interval"],
-            shrinkage=shrinkage,
-            intervals=modelling["intervals"],
-            garch=garch,
+        forecaster = assemble_forecaster(
+            model, scaler, spec, shrinkage, feature_params, modelling["intervals"], garch
         )
+        # What a served request sends: the last min_candles candles (the features have
+        # converged by then: the answer equals the full history's to ~1e-7), so that the
+        # cost of an origin does not grow with the history.
+        n_candles = max(forecaster.min_candles, int(modelling["registry"]["min_candles"]))
         for origin in refit.origins:
             origin_time = table["open_time"].iloc[origin]
+            end = int(silver["open_time"].searchsorted(origin_time))
             result = forecast(
-                silver[silver["open_time"] < origin_time], forecaster, int(backtest["horizon"])
+                silver.iloc[max(0, end - n_candles) : end], forecaster, int(backtest["horizon"])
             )
             if result["open_time"].iloc[0] != origin_time:
                 raise ValueError(
@@ -261,14 +262,10 @@ def walk_forward_baselines(
             else None
         )
         sigmas = {
-            "naive_ewma": ewma_log_sigmas(
-                closes,
-                list(refit.origins),
-                horizon,
-                intervals["ewma_decay"],
-                int(intervals["ewma_window"]),
-            ),
-            "naive_garch": garch_log_sigmas(closes, list(refit.origins), horizon, history_start),
+            f"naive_{volatility}": random_walk_sigmas(
+                closes, list(refit.origins), horizon, intervals, volatility, history_start
+            )
+            for volatility in ("ewma", "garch")
         }
         for position, origin in enumerate(refit.origins):
             history = closes[history_start:origin]

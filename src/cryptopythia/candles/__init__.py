@@ -5,8 +5,11 @@ silver layer, the features and the served model."""
 from .checks import (
     GAP_POLICIES,
     INVALID_ROW_POLICIES,
+    broken_rules,
     check_choice,
+    check_on_grid,
     fill_gaps,
+    off_grid,
     type_candles,
     validate_candles,
 )
@@ -32,12 +35,15 @@ __all__ = [
     "OPTIONAL_COLUMNS",
     "PRICE_COLUMNS",
     "REQUIRED_COLUMNS",
+    "broken_rules",
     "check_choice",
     "check_interval",
+    "check_on_grid",
     "fill_gaps",
     "interval_frequency",
     "interval_milliseconds",
     "interval_of",
+    "off_grid",
     "type_candles",
     "validate_candles",
 ]

@@ -71,11 +71,12 @@ def _drop_duplicate_candles(candles: pd.DataFrame) -> pd.DataFrame:
     return candles[~exact].reset_index(drop=True)
 
 
-def _broken_rules(candles: pd.DataFrame) -> pd.DataFrame:
+def broken_rules(candles: pd.DataFrame) -> pd.DataFrame:
     """One boolean column per price rule: True where the row breaks it."""
     prices = candles[list(PRICE_COLUMNS)]
     rules = {
         "a price or volume is missing": candles[list(REQUIRED_COLUMNS)].isna().any(axis=1),
+        "prices and volume are finite": np.isinf(candles[[*PRICE_COLUMNS, "volume"]]).any(axis=1),
         "prices > 0": (prices <= 0).any(axis=1),
         "high >= max(open, close)": candles["high"] < candles[["open", "close"]].max(axis=1),
         "low <= min(open, close)": candles["low"] > candles[["open", "close"]].min(axis=1),
@@ -87,7 +88,7 @@ def _broken_rules(candles: pd.DataFrame) -> pd.DataFrame:
 def validate_candles(candles: pd.DataFrame, invalid_rows: str) -> pd.DataFrame:
     """Candles that obey the price rules; breaking rows raise or are dropped (reported)."""
     check_choice(invalid_rows, INVALID_ROW_POLICIES, "data_engineering.invalid_rows")
-    broken = _broken_rules(candles)
+    broken = broken_rules(candles)
     bad = broken.any(axis=1)
     if not bad.any():
         return candles
@@ -148,6 +149,36 @@ def _candle_grid(
             f"data_engineering.interval={interval!r} the interval of the data?"
         )
     return grid
+
+
+def off_grid(times: pd.Series, interval: str) -> np.ndarray:
+    """True where an open time is not where Binance opens an ``interval`` candle: UTC
+    midnight plus whole intervals, Mondays for 1w, the 1st for 1M (3d: never, its anchor
+    is not documented; fill_gaps still checks the spacing)."""
+    if interval == "1M":
+        return ~((times.dt.day == 1) & (times == times.dt.normalize())).to_numpy()
+    step = pd.Timedelta(interval_frequency(interval))
+    if interval == "1w":
+        since_anchor = times - pd.Timestamp("1970-01-05", tz="UTC")  # a Monday
+    elif pd.Timedelta(days=1) % step == pd.Timedelta(0):
+        since_anchor = times - times.dt.normalize()  # since UTC midnight
+    else:
+        return np.zeros(len(times), dtype=bool)
+    return (since_anchor % step != pd.Timedelta(0)).to_numpy()
+
+
+def check_on_grid(candles: pd.DataFrame, interval: str) -> pd.DataFrame:
+    """``candles`` if every one opens on Binance's ``interval`` grid, else raise naming the
+    first row off it."""
+    off = off_grid(candles["open_time"], interval)
+    if off.any():
+        row = int(off.argmax())
+        raise ValueError(
+            f"{int(off.sum())} candle(s) do not open on the {interval} grid, first at row "
+            f"{row}: {candles['open_time'].iloc[row]}. Binance opens {interval} candles at "
+            "fixed times (UTC); is data_engineering.interval the interval of the data?"
+        )
+    return candles
 
 
 def _report_gaps(

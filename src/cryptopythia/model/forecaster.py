@@ -60,6 +60,29 @@ class Forecaster:
         return warmup + behind + self.replay_origins + self.spec["horizon"] + 1
 
 
+def assemble_forecaster(  # noqa: PLR0913
+    model: Any,
+    scaler: Any,
+    spec: dict[str, Any],
+    shrinkage: list[float],
+    feature_params: dict[str, Any],
+    intervals: dict[str, Any],
+    garch: dict[str, float] | None,
+) -> Forecaster:
+    """The trained network with everything inference needs: scaler, spec, features,
+    shrinkage weights, interval settings and the volatility model's parameters."""
+    return Forecaster(
+        model=model,
+        scaler=scaler,
+        spec=spec,
+        feature_params=feature_params,
+        interval=spec["interval"],
+        shrinkage=shrinkage,
+        intervals=intervals,
+        garch=garch,
+    )
+
+
 def steps_until(last_open_time: pd.Timestamp, target_date: Any, interval: str) -> int:
     """How many candles open after ``last_open_time`` and no later than ``target_date``."""
     try:

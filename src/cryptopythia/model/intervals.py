@@ -134,8 +134,8 @@ def adaptive_quantile(
     replaying adaptive conformal inference over ``scores`` (one per origin, oldest first).
 
     At origin k only the scores of origins <= k - delay are known: its quantile comes from
-    the last ``window`` of them, at level 1 - alpha_k, and alpha_k has learnt from the
-    misses of the origins scored so far.
+    the last ``window`` of them, at level 1 - alpha_k (at most their largest: never an
+    infinite interval), and alpha_k has learnt from the misses of the origins scored so far.
     """
     alpha = 1.0 - coverage
     scores = np.asarray(scores, dtype="float64")
@@ -146,7 +146,10 @@ def adaptive_quantile(
         known = origin - delay + 1  # scores[:known] are known at this origin
         if not np.isnan(missed[origin - delay]):
             shift += gamma * (alpha - missed[origin - delay])
-        quantile = conformal_quantile(scores[known - window : known], 1.0 - (alpha + shift))
+        # capped at the largest recent score: ACI's level may pass 1 after a run of misses,
+        # and an infinite interval tells a client nothing
+        level = min(1.0 - (alpha + shift), window / (window + 1))
+        quantile = conformal_quantile(scores[known - window : known], level)
         if origin < n_scores:
             missed[origin] = float(scores[origin] > quantile)
     return quantile

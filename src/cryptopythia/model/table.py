@@ -219,6 +219,31 @@ def split_chronologically(
     return parts  # type: ignore[return-value]
 
 
+def hold_out_calibration(
+    validation: pd.DataFrame, fraction: float, n_timesteps: int, horizon: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The validation rows split in time order: the first part for early stopping, the last
+    ``fraction`` for calibration (shrinkage weights) only, so the weights are fitted on
+    windows that no training decision has seen; each part must hold one window."""
+    cut = len(validation) - round(len(validation) * float(fraction))
+    needed = n_timesteps + horizon
+    if min(cut, len(validation) - cut) < needed:
+        raise ValueError(
+            f"The validation part ({len(validation)} rows) cannot be split into early-stopping "
+            f"and calibration parts of at least n_timesteps + horizon = {needed} rows each "
+            f"with modelling.shrinkage.calibration_fraction={fraction}. Raise "
+            "modelling.split.validation or use a longer history."
+        )
+    early_stopping = validation.iloc[:cut].reset_index(drop=True)
+    calibration = validation.iloc[cut:].reset_index(drop=True)
+    logger.info(
+        "validation: %d rows for early stopping, the last %d for calibrating the shrinkage.",
+        len(early_stopping),
+        len(calibration),
+    )
+    return early_stopping, calibration
+
+
 def _describe_range(table: pd.DataFrame, start: int, end: int) -> str:
     if end <= start:
         return "empty"

@@ -61,7 +61,7 @@ def train_model(
         train_data,
         validation_data=validation_data,
         epochs=int(params["epochs"]),
-        callbacks=[early_stopping, timer],
+        callbacks=[early_stopping, timer, step_progress_bar()],
         shuffle=False,  # train_data reshuffles its windows every epoch
         verbose=_keras_verbosity(params["verbose"]),
     )
@@ -98,6 +98,20 @@ def epoch_timer(n_samples: int) -> keras.callbacks.Callback:
             self.samples_per_second.append(n_samples / max(self._end - self._start, 1e-9))
 
     return EpochTimer()
+
+
+def step_progress_bar() -> keras.callbacks.Callback:
+    """Keras' progress bar with its step clamped to the epoch's batch count: with
+    ``steps_per_execution`` > 1 Keras reports the end of the last execution, which can be
+    past the end ("16/15", keras-team/keras#20861). Keras then uses it instead of its own."""
+    import keras
+
+    class StepProgressBar(keras.callbacks.ProgbarLogger):
+        def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+            last = (self.target or batch + 1) - 1
+            super().on_train_batch_end(min(batch, last), logs)
+
+    return StepProgressBar()
 
 
 def fine_tune(  # noqa: PLR0913

@@ -76,3 +76,49 @@ def delete_versions(
                 client.delete_registered_model(name)
         except MlflowException as error:  # pragma: no cover - best effort
             logger.error("Could not delete the registered model %s: %s", name, error)
+
+
+def split_alias(client: MlflowClient, names: dict[str, str], alias: str) -> str | None:
+    """How ``alias`` disagrees across a forecaster's three registered models (network,
+    scaler, served pyfunc; ``names`` by role), or None when they agree or none has it.
+    They agree when the scaler and served versions are the network version's partners
+    (its scaler_version and serving_version tags)."""
+    found = {role: version_of(client, name, alias) for role, name in names.items()}
+    if all(version is None for version in found.values()):
+        return None
+    model = found["model"]
+    if model is not None and all(
+        found[role] is not None and str(found[role].version) == model.tags.get(f"{role}_version")
+        for role in ("scaler", "serving")
+    ):
+        return None
+    return ", ".join(
+        f"{names[role]}@{alias} = {'v' + str(v.version) if v else 'none'}"
+        for role, v in found.items()
+    )
+
+
+def repair_split_alias(client: MlflowClient, names: dict[str, str], alias: str) -> bool:
+    """Point a split ``alias`` back at one forecaster: the partners of the network version
+    it names (completing a move cut short), else of the network version the served
+    model's alias names. Returns whether anything was repaired."""
+    split = split_alias(client, names, alias)
+    if split is None:
+        return False
+    model = version_of(client, names["model"], alias)
+    if model is None:
+        serving = version_of(client, names["serving"], alias)
+        model = client.get_model_version(names["model"], serving.tags["model_version"])
+    versions = {
+        names["model"]: str(model.version),
+        names["scaler"]: model.tags["scaler_version"],
+        names["serving"]: model.tags["serving_version"],
+    }
+    move_alias(client, versions, alias)
+    logger.warning(
+        "Repaired the split alias '%s' (%s): all three now point at network v%s's set.",
+        alias,
+        split,
+        model.version,
+    )
+    return True

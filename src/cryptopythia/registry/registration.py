@@ -23,9 +23,9 @@ from mlflow.tracking import MlflowClient
 from ..model.forecaster import Forecaster
 from ..model.scaling import scale_table
 from ..model.training import KerasModel
-from ..serving.pyfunc import log_candle_forecaster
+from ..serving.pyfunc import SERVING_LIMITS, log_candle_forecaster
 from ..serving.requirements import pinned
-from .aliases import delete_versions, model_exists, move_aliases
+from .aliases import delete_versions, model_exists, move_aliases, repair_split_alias
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +61,8 @@ def register_forecaster(  # noqa: PLR0913
     }
     promote, reason = champion
     aliases = [registry["alias"], *([registry["champion_alias"]] if promote else [])]
+    for alias in (registry["alias"], registry["champion_alias"]):  # e.g. a run killed mid-move
+        repair_split_alias(MlflowClient(), names, alias)
     spec = forecaster.spec
     # What inference needs besides the weights: the window spec, the feature parameters
     # the shrinkage weights and the interval settings.
@@ -79,8 +81,7 @@ def register_forecaster(  # noqa: PLR0913
             forecaster,
             names["serving"],
             gold,
-            int(registry["max_horizon"]),
-            int(registry["min_candles"]),
+            {key: int(registry[key]) for key in SERVING_LIMITS},
         )
     metric = registry["champion_metric"]
     tags = version_tags(report, spec, metric, float(report["test"][metric]), run_name)

@@ -16,6 +16,7 @@ from binance.client import Client
 from ..candles import (
     BRONZE_COLUMNS,
     REQUIRED_COLUMNS,
+    check_on_grid,
     interval_milliseconds,
     type_candles,
     validate_candles,
@@ -26,6 +27,9 @@ from .dump import read_kline_dump
 logger = logging.getLogger(__name__)
 
 SOURCES = ("binance", "dump")
+# The epoch-millisecond range a kline time may take (Binance opened in 2017).
+EARLIEST_MS = int(pd.Timestamp("2010-01-01", tz="UTC").timestamp() * 1000)
+LATEST_MS = int(pd.Timestamp("2100-01-01", tz="UTC").timestamp() * 1000)
 
 
 @dataclass(frozen=True)
@@ -105,8 +109,22 @@ def klines_to_bronze(klines: list[list[Any]] | pd.DataFrame) -> pd.DataFrame:
             "candle needs both; if this is data/01_raw/bronze.csv, delete it and fetch again."
         )
     for column in ("open_time", "close_time"):
+        _check_times(numeric[column], table, column)
         numeric[column] = numeric[column].astype("int64")
     return numeric
+
+
+def _check_times(times: pd.Series, table: pd.DataFrame, column: str) -> None:
+    """Raise, naming the row, if a time is outside Binance's era (before 2010 or from 2100:
+    e.g. seconds or a number that overflows int64)."""
+    outside = ~times.between(EARLIEST_MS, LATEST_MS)
+    if outside.any():
+        row = int(outside.to_numpy().argmax())
+        raise ValueError(
+            f"{int(outside.sum())} kline row(s) with {column} outside 2010..2100 in epoch "
+            f"milliseconds, first at row {row}: {table.iloc[row].tolist()}. Binance klines "
+            "carry UTC epoch milliseconds (microseconds in dumps since 2025); fix the source."
+        )
 
 
 def check_bronze_interval(bronze: pd.DataFrame, interval: str, what: str) -> None:
@@ -200,7 +218,7 @@ def _check_new_rows(previous: pd.DataFrame, new: pd.DataFrame, query: BronzeQuer
     combined = pd.concat([f for f in (previous, new) if not f.empty], ignore_index=True)
     combined = combined.sort_values("open_time", kind="stable", ignore_index=True)
     try:
-        validate_candles(type_candles(combined), query.invalid_rows)
+        check_on_grid(validate_candles(type_candles(combined), query.invalid_rows), query.interval)
     except ValueError as error:
         raise ValueError(
             f"Not updating data/01_raw/bronze.csv ({len(previous)} stored + {len(new)} new "

@@ -26,13 +26,26 @@ _BINANCE_DUMP_NAME = re.compile(
     re.IGNORECASE,
 )
 
+_WHAT_A_DUMP_IS = (
+    "data_engineering.dump_path must name Binance kline CSVs (plain, .csv.gz or .zip) "
+    "or a folder of them, e.g. data/01_raw/snapshot/btcusdt_1d.csv.gz."
+)
+
 
 def _read_kline_csv(text: str, source: str) -> pd.DataFrame:
     """One dump CSV (header or not, 7 to 12 columns) as Binance-ordered columns."""
-    table = pd.read_csv(io.StringIO(text), header=None, dtype=str)
+    try:
+        table = pd.read_csv(io.StringIO(text), header=None, dtype=str)
+    except pd.errors.EmptyDataError:
+        table = pd.DataFrame()
+    except pd.errors.ParserError as error:
+        raise ValueError(
+            f"Kline dump {source} is not a kline CSV ({error}). {_WHAT_A_DUMP_IS}"
+        ) from error
     if table.empty:
-        raise ValueError(f"Kline dump {source} is empty.")
-    if not table.iloc[0, 0].strip().lstrip("-").isdigit():
+        raise ValueError(f"Kline dump {source} is empty. {_WHAT_A_DUMP_IS}")
+    first = table.iloc[0, 0]
+    if isinstance(first, str) and not first.strip().lstrip("-").isdigit():
         table = table.iloc[1:]  # a header row
     n_columns = table.shape[1]
     if not len(REQUIRED_COLUMNS) <= n_columns <= len(KLINE_COLUMNS):
@@ -116,6 +129,26 @@ def _read_zip(file: Path, symbol: str | None, interval: str | None) -> list[pd.D
     return tables
 
 
+def _read_file(file: Path, symbol: str | None, interval: str | None) -> list[pd.DataFrame]:
+    """The kline tables of one dump file; a file that is no text CSV, gzip or zip raises
+    an error naming it."""
+    try:
+        if file.suffix.lower() == ".zip":
+            return _read_zip(file, symbol, interval)
+        if file.suffix.lower() == ".gz":
+            return [_read_kline_csv(_read_gzip(file), file.name)]
+        return [_read_kline_csv(file.read_text(encoding="utf-8"), file.name)]
+    except zipfile.BadZipFile as error:
+        raise ValueError(
+            f"Kline dump {file} is not a valid zip ({error}). {_WHAT_A_DUMP_IS}"
+        ) from error
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"Kline dump {file} is not UTF-8 text (byte {error.start}: {error.reason}); is it "
+            f"a binary file? {_WHAT_A_DUMP_IS}"
+        ) from error
+
+
 def read_kline_dump(
     dump_path: str | Path, symbol: str | None = None, interval: str | None = None
 ) -> pd.DataFrame:
@@ -136,12 +169,7 @@ def read_kline_dump(
     tables = []
     for file in _dump_files(path):
         check_dump_name(file.name, symbol, interval)
-        if file.suffix.lower() == ".zip":
-            tables.extend(_read_zip(file, symbol, interval))
-        elif file.suffix.lower() == ".gz":
-            tables.append(_read_kline_csv(_read_gzip(file), file.name))
-        else:
-            tables.append(_read_kline_csv(file.read_text(encoding="utf-8"), file.name))
+        tables.extend(_read_file(file, symbol, interval))
     klines = pd.concat(tables, ignore_index=True)
     logger.info("Read %d klines from %d dump file(s) at %s.", len(klines), len(tables), path)
     return klines

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pandas as pd
 import pytest
 
@@ -163,23 +166,58 @@ def run_offline(project, dump_path: str, **params) -> None:
     run_kedro(project, "data_engineering", env="offline", params=params)
 
 
+NOT_UPDATING = "Not updating data/01_raw/bronze.csv.*"
+
+
 def negative_low(klines):
     klines[350][3] = "-1.0"
-    return klines, r"prices > 0: 1 row\(s\)"
+    return klines, NOT_UPDATING + r"prices > 0: 1 row\(s\)"
 
 
 def conflicting_twin(klines):
     twin = list(klines[350])
     twin[4] = str(float(twin[4]) * 1.001)
-    return klines + [twin], "2 rows sharing an open_time with different values"
+    return klines + [twin], NOT_UPDATING + "2 rows sharing an open_time with different values"
 
 
 def conflict_with_stored(klines):
     klines[100][5] = str(float(klines[100][5]) + 1)  # a stored candle's volume changed
-    return klines, "2 rows sharing an open_time with different values"
+    return klines, NOT_UPDATING + "2 rows sharing an open_time with different values"
 
 
-@pytest.mark.parametrize("spoil", [negative_low, conflicting_twin, conflict_with_stored])
+def infinite_high(klines):
+    klines[350][2] = "inf"
+    return klines, NOT_UPDATING + r"prices and volume are finite: 1 row\(s\)"
+
+
+def infinite_prices(klines):
+    klines[350][1:5] = ["inf"] * 4
+    return klines, NOT_UPDATING + r"prices and volume are finite: 1 row\(s\)"
+
+
+def off_grid(klines):
+    klines[350][0] += 12 * 3600 * 1000  # a daily candle opening at 12:00
+    klines[350][6] += 12 * 3600 * 1000
+    return klines, NOT_UPDATING + r"1 candle\(s\) do not open on the 1d grid.*12:00"
+
+
+def overflowing_time(klines):
+    klines[350][0] = "1e20"  # beyond int64 milliseconds
+    return klines, r"open_time outside 2010..2100 in epoch milliseconds, first at row 350"
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        negative_low,
+        conflicting_twin,
+        conflict_with_stored,
+        infinite_high,
+        infinite_prices,
+        off_grid,
+        overflowing_time,
+    ],
+)
 def test_a_bad_dump_fails_the_run_and_leaves_bronze_and_silver_intact(
     kedro_project, tmp_path, spoil
 ):
@@ -191,10 +229,31 @@ def test_a_bad_dump_fails_the_run_and_leaves_bronze_and_silver_intact(
 
     bad_klines, message = spoil([list(k) for k in klines])
     bad = write_dump(tmp_path / "bad.csv", bad_klines)
-    with pytest.raises(ValueError, match=rf"Not updating data/01_raw/bronze.csv.*{message}"):
+    with pytest.raises(ValueError, match=message):
         run_offline(kedro_project, bad)
     assert bronze_file.read_bytes() == good_bronze
     assert silver_file.read_bytes() == good_silver
+    run_offline(kedro_project, good)  # the next run with good data is not blocked
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.csv", b"", r"empty.csv is empty\. data_engineering.dump_path must name"),
+        ("binary.csv", bytes(range(256)) * 4, r"binary.csv is not UTF-8 text.*binary file"),
+        ("notazip.zip", b"PK but not a zip", r"notazip.zip is not a valid zip"),
+        ("blank.csv", b",1,2,0.5,1.5,10,86399999\n", r"blank.csv: 1 row\(s\) with a missing"),
+        ("garbage.csv.gz", b"not gzip", r"garbage.csv.gz is not a complete gzip file"),
+    ],
+)
+def test_an_unreadable_dump_file_is_named_and_stores_nothing(
+    kedro_project, tmp_path, name, content, message
+):
+    dump = tmp_path / name
+    dump.write_bytes(content)
+    with pytest.raises(ValueError, match=message):
+        run_offline(kedro_project, str(dump))
+    assert not any(path.exists() for path in layer_files(kedro_project))
 
 
 def test_invalid_rows_drop_keeps_raw_rows_in_bronze_and_drops_them_in_silver(
@@ -290,3 +349,39 @@ def test_a_dump_named_for_another_symbol_stops_the_run(kedro_project, tmp_path):
     with pytest.raises(ValueError, match=r"holds ETHUSDT 1d candles.*symbol='BTCUSDT'"):
         run_offline(kedro_project, str(folder))
     assert not layer_files(kedro_project)[0].exists()
+
+
+def test_a_second_run_waits_for_the_bronze_lock_then_stops(kedro_project, tmp_path):
+    klines = make_klines(400, "1d", with_open_candle=False)
+    run_offline(kedro_project, write_dump(tmp_path / "old.csv", klines[:300]))
+    bronze_file, silver_file = layer_files(kedro_project)
+    stored = bronze_file.read_bytes(), silver_file.read_bytes()
+    lock = f"{bronze_file}.lock"
+    holder = subprocess.Popen(  # another process in the middle of a data_engineering run
+        [sys.executable, "-c", HOLD_LOCK, lock], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(RuntimeError, match=r"Another data_engineering run holds .*bronze"):
+            run_offline(
+                kedro_project,
+                write_dump(tmp_path / "new.csv", klines),
+                lock_timeout_seconds=1,
+            )
+        assert (bronze_file.read_bytes(), silver_file.read_bytes()) == stored
+    finally:
+        holder.kill()
+        holder.wait()
+    # the holder died (as a killed run does): the OS released its lock, the next run merges
+    run_offline(kedro_project, write_dump(tmp_path / "new.csv", klines), lock_timeout_seconds=1)
+    assert len(pd.read_csv(bronze_file)) == 400
+
+
+HOLD_LOCK = """
+import sys, time
+from filelock import FileLock
+lock = FileLock(sys.argv[1])  # kept referenced: a collected FileLock releases itself
+lock.acquire()
+print("locked", flush=True)
+time.sleep(120)
+"""

@@ -128,26 +128,50 @@ def test_inference_pyfunc_and_http_agree(served_model):
             },
             "not a date",
         ),
+        (  # one candle at -8999999942400000 ms: ~1e8 candles to gap-fill, refused at once
+            {
+                "dataframe_split": pd.concat(
+                    [payload.head(1).assign(open_time=-8999999942400000), payload]
+                ).to_dict(orient="split", index=False)
+            },
+            "request row 0: open_time -8999999942400000 is not a time",
+        ),
+        (
+            {
+                "dataframe_split": payload.to_dict(orient="split", index=False),
+                "params": {"steps": 0},
+            },
+            "steps=0",
+        ),
     ]:
         status, answer = post(url, body)
         assert status == 400, (reason, status, answer)
         assert reason in answer["message"]
         assert "Traceback" not in json.dumps(answer)
 
+    # A run killed between alias moves leaves the three models' aliases apart: inference
+    # refuses to guess which network goes with which scaler.
+    mlflow.MlflowClient().delete_registered_model_alias("btc_scaler", "staging")
+    with pytest.raises(ValueError, match=r"Model Registry is split: .*btc_scaler@staging = none"):
+        run_kedro(project, "inference", params={"inference.target_date": target})
+
 
 def test_inference_bad_input_is_a_clear_error(kedro_project, tmp_path):
     with pytest.raises(ValueError, match=r"No 'btc_forecaster' with alias 'staging'.*training"):
         run_kedro(kedro_project, "inference")  # nothing trained yet
-    train(kedro_project, DAILY_CANDLES, 700, tmp_path)
+    train(kedro_project, DAILY_CANDLES, 800, tmp_path)
     last = load_silver(kedro_project)["open_time"].iloc[-1]
     for params, message in [
         ({"inference.target_date": str(last.date())}, "not after the last candle"),
         ({"inference.target_date": "2017-01-01"}, "not after the last candle"),
-        ({"inference.target_date": "31/31/2031"}, "is not a date"),
+        (
+            {"inference.target_date": "31/31/2031"},
+            r"inference.target_date=.31/31/2031.: must be a date",
+        ),
         ({"inference.target_date": str((last + pd.Timedelta(days=400)).date())}, "max_horizon=365"),
         ({"inference.model_alias": "production"}, r"alias 'production'.*aliases \['staging'\]"),
         ({"inference.model_alias": "champion"}, r"'champion' is granted by the backtest's"),
-        ({"inference.target_date": "NaT"}, "is not a date"),
+        ({"inference.target_date": "NaT"}, r"inference.target_date=.NaT.: must be a date"),
     ]:
         with pytest.raises(ValueError, match=message):
             run_kedro(kedro_project, "inference", params=params)

@@ -81,7 +81,7 @@ def test_server_env_logs_and_registers_on_a_tracking_server(kedro_project, mlflo
     (kedro_project / "conf/server/mlflow.yml").write_text(
         f"server:\n  mlflow_tracking_uri: {mlflow_server}\n"
     )
-    write_gold(kedro_project, 600)
+    write_gold(kedro_project, 760)
 
     run_pipeline(kedro_project, "modelling", env="server", params=FAST_PARAMS)
 

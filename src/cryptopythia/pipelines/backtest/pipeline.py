@@ -83,5 +83,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs="gate_decision",
                 name="gate_champion",
             ),
-        ]
+        ],
+        tags="backtest",  # for kedro-viz and kedro run --tags
     )

@@ -37,5 +37,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs="forecast_plot",
                 name="plot_forecast",
             ),
-        ]
+        ],
+        tags="inference",  # for kedro-viz and kedro run --tags
     )

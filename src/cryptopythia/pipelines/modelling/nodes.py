@@ -14,7 +14,6 @@ from ...candles import interval_of
 from ...features import check_parameters
 from ...model.forecaster import Forecaster
 from ...model.table import prepare_model_table
-from ...model.training import KerasModel
 from ...registry.promotion import training_candidacy
 from ...registry.registration import register_forecaster
 
@@ -38,29 +37,6 @@ def make_model_table(
     feature_engineering plan."""
     units = check_parameters(feature_params, interval_of(gold["open_time"]))["units"]
     return prepare_model_table(gold, modelling, units)
-
-
-def assemble_forecaster(  # noqa: PLR0913
-    model: KerasModel,
-    scaler: Any,
-    spec: dict[str, Any],
-    shrinkage: list[float],
-    feature_params: dict[str, Any],
-    intervals: dict[str, Any],
-    garch: dict[str, float] | None,
-) -> Forecaster:
-    """The trained network with everything inference needs: scaler, spec, features,
-    shrinkage weights, interval settings and the volatility model's parameters."""
-    return Forecaster(
-        model=model,
-        scaler=scaler,
-        spec=spec,
-        feature_params=feature_params,
-        interval=spec["interval"],
-        shrinkage=shrinkage,
-        intervals=intervals,
-        garch=garch,
-    )
 
 
 def register_models(  # noqa: PLR0913

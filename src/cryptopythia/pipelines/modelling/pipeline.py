@@ -3,6 +3,7 @@
 from kedro.pipeline import Pipeline, node, pipeline
 
 from ...model.evaluation import evaluate_forecasts, fit_shrinkage, predict_closes
+from ...model.forecaster import assemble_forecaster
 from ...model.intervals import fit_volatility
 from ...model.reports import (
     build_report,
@@ -12,9 +13,9 @@ from ...model.reports import (
     report_to_mlflow_metrics,
 )
 from ...model.scaling import fit_scaler
-from ...model.table import split_chronologically
+from ...model.table import hold_out_calibration, split_chronologically
 from ...model.training import train_model
-from .nodes import assemble_forecaster, make_model_table, name_run, register_models
+from .nodes import make_model_table, name_run, register_models
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -39,6 +40,17 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="split_chronologically",
             ),
             node(
+                hold_out_calibration,
+                inputs=[
+                    "validation_rows",
+                    "params:modelling.shrinkage.calibration_fraction",
+                    "params:modelling.n_timesteps",
+                    "params:modelling.horizon",
+                ],
+                outputs=["early_stopping_rows", "calibration_rows"],
+                name="hold_out_calibration",
+            ),
+            node(
                 fit_scaler,
                 inputs=["train_rows", "window_spec"],
                 outputs="btc_scaler",
@@ -48,7 +60,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 train_model,
                 inputs=[
                     "train_rows",
-                    "validation_rows",
+                    "early_stopping_rows",
                     "btc_scaler",
                     "window_spec",
                     "params:modelling",
@@ -117,7 +129,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=[
                     "btc_model",
                     "btc_scaler",
-                    "validation_rows",
+                    "calibration_rows",
                     "window_spec",
                     "params:modelling.prediction_batch_size",
                     "params:modelling.shrinkage",
@@ -152,5 +164,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs="registration",
                 name="register_models",
             ),
-        ]
+        ],
+        tags="modelling",  # for kedro-viz and kedro run --tags
     )

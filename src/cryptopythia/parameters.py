@@ -1,0 +1,139 @@
+"""Typed schemas of the pipelines' parameters, checked before a run starts: a bad value is
+one clear error naming every wrong parameter, what is wrong and how to set it, instead of
+a TensorFlow or pandas error deep inside a node. Keys not listed here pass unchecked
+(their nodes check them); feature_engineering has its own checks (features.parameters)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+PositiveInt = Field(ge=1)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=False)
+
+
+def _is_date(value: Any) -> bool:
+    try:
+        return not pd.isna(pd.Timestamp(str(value)))
+    except (ValueError, TypeError):
+        return False
+
+
+class Split(_Section):
+    validation: float | str
+    test: float | str
+
+    @field_validator("validation", "test")
+    @classmethod
+    def fraction_or_date(cls, value: float | str) -> float | str:
+        if isinstance(value, float | int) and not isinstance(value, bool):
+            if not 0 < value < 1:
+                raise ValueError("a fraction of the rows must be between 0 and 1 (e.g. 0.15)")
+            return value
+        if not _is_date(value):
+            raise ValueError("must be a fraction (0.15) or the date the part starts (2024-01-01)")
+        return value
+
+
+class Intervals(_Section):
+    coverage: list[float] = Field(min_length=1)
+    volatility: Literal["garch", "ewma"]
+    ewma_decay: float = Field(gt=0, lt=1)
+    ewma_window: int = PositiveInt
+    calibration_window: int = PositiveInt
+    adaptation_origins: int = Field(ge=0)
+    aci_gamma: float = Field(ge=0, lt=1)
+
+    @field_validator("coverage")
+    @classmethod
+    def levels(cls, value: list[float]) -> list[float]:
+        if not all(0 < level < 1 for level in value):
+            raise ValueError("every coverage must be between 0 and 1 (e.g. [0.8, 0.95])")
+        return value
+
+
+class Shrinkage(_Section):
+    enabled: bool
+    min_t_statistic: float = Field(ge=0)
+    calibration_fraction: float = Field(gt=0, lt=1)
+
+
+class Modelling(_Section):
+    inputs: Literal["scale_free", "levels"]
+    target: Literal["close", "diff", "log_return"]
+    horizon: int = PositiveInt
+    n_timesteps: int = Field(ge=2)
+    split: Split
+    scaler: Literal["minmax", "standard", "robust"]
+    epochs: int = PositiveInt
+    batch_size: int = PositiveInt
+    learning_rate: float = Field(gt=0)
+    patience: int = Field(ge=0)
+    seed: int
+    precision: Literal["auto", "float32", "mixed_bfloat16"]
+    steps_per_execution: int = PositiveInt
+    verbose: Literal["auto", 0, 1, 2]
+    prediction_batch_size: int = PositiveInt
+    shrinkage: Shrinkage
+    intervals: Intervals
+
+
+class Inference(_Section):
+    model_alias: str = Field(min_length=1)
+    model_version: int | None = Field(default=None, ge=1)
+    target_date: str | None
+    default_steps: int = PositiveInt
+    max_horizon: int = PositiveInt
+
+    @field_validator("target_date", mode="before")
+    @classmethod
+    def date_or_none(cls, value: Any) -> str | None:
+        if value is None or value == "":
+            return None
+        if not _is_date(value):
+            raise ValueError("must be a date (YYYY-MM-DD) or an ISO timestamp, or null")
+        return str(value)
+
+
+class Backtest(_Section):
+    n_origins: int = PositiveInt
+    origin_step: int = PositiveInt
+    refit_every: int = PositiveInt
+    horizon: int = PositiveInt
+    window: Literal["expanding", "sliding"]
+    retrain: Literal["full", "finetune"]
+    epochs: int | None = Field(default=None, ge=1)
+    validation_fraction: float = Field(gt=0, lt=1)
+
+
+SCHEMAS: dict[str, type[BaseModel]] = {
+    "modelling": Modelling,
+    "inference": Inference,
+    "backtest": Backtest,
+}
+
+
+def check_parameters(parameters: dict[str, Any], sections: set[str]) -> None:
+    """Validate the ``sections`` of ``parameters`` that have a schema; raise one ValueError
+    listing every wrong value."""
+    problems = []
+    for section in sorted(sections & SCHEMAS.keys()):
+        try:
+            SCHEMAS[section].model_validate(parameters.get(section) or {})
+        except ValidationError as error:
+            for detail in error.errors():
+                name = ".".join(str(part) for part in (section, *detail["loc"]))
+                value = detail.get("input")
+                shown = "missing" if detail["type"] == "missing" else f"={value!r}"
+                message = detail["msg"].removeprefix("Value error, ")
+                problems.append(f"{name}{shown}: {message}")
+    if problems:
+        raise ValueError(
+            f"{len(problems)} parameter(s) are wrong: " + "; ".join(problems) + ". Set them in "
+            "conf/base/parameters_<pipeline>.yml or with --params <name>=<value>."
+        )
