@@ -7,6 +7,7 @@ import os
 import re
 import socket
 import urllib.request
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -100,9 +101,11 @@ class MlflowDatasetInputHook:
             return
         self._logged.add((run.info.run_id, dataset_name))
         times = data["open_time"] if "open_time" in data else pd.Series(dtype="object")
-        dataset = mlflow.data.from_pandas(
-            data, source=self._sources[dataset_name], name=dataset_name
-        )
+        with warnings.catch_warnings():  # MLflow registers its local-file source twice
+            warnings.filterwarnings("ignore", message="The specified dataset source can be")
+            dataset = mlflow.data.from_pandas(
+                data, source=self._sources[dataset_name], name=dataset_name
+            )
         mlflow.log_input(
             dataset,
             context=self._context,

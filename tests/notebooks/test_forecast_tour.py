@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 from nbclient import NotebookClient
 
-from conftest import DAILY_CANDLES, PROJECT_ROOT, run_kedro
+from conftest import DAILY_CANDLES, PROJECT_ROOT
+from support.project import train_on_candles
 
 pytestmark = pytest.mark.slow
 
@@ -32,14 +33,7 @@ def outputs_of(cell: nbformat.NotebookNode) -> tuple[str, int]:
 
 
 def test_the_tour_runs_on_a_trained_project(kedro_project: Path, tmp_path: Path):
-    dump = tmp_path / "daily.csv"
-    pd.read_csv(DAILY_CANDLES, nrows=900).to_csv(dump, index=False)
-    run_kedro(
-        kedro_project,
-        "training",
-        env="offline",
-        params={"data_engineering.dump_path": str(dump), "modelling.epochs": 1},
-    )
+    train_on_candles(kedro_project, tmp_path, DAILY_CANDLES, 900, **{"modelling.epochs": 1})
     for folder in ("notebooks", "src"):  # Kedro's IPython extension bootstraps from src/
         shutil.copytree(
             PROJECT_ROOT / folder,

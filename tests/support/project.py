@@ -13,6 +13,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # The real BTCUSDT candles shipped with the project (gzip'd kline CSVs, provenance in
 # SOURCES.md beside them): pandas and the kline dump reader read them as they are.
@@ -105,6 +107,21 @@ def run_kedro(
             return session.run(pipeline_names=[pipeline])
     finally:
         end_mlflow_runs()
+
+
+def train_on_candles(
+    project: Path, folder: Path, source: Path, rows: int, **params: Any
+) -> dict[str, Any]:
+    """`kedro run --pipelines training --env offline` on the first ``rows`` candles of
+    ``source`` (written to ``folder``), with dotted ``params`` on top."""
+    dump = folder / f"slice_{rows}_{source.name}"
+    pd.read_csv(source, nrows=rows).to_csv(dump, index=False)
+    return run_kedro(
+        project,
+        "training",
+        env="offline",
+        params={"data_engineering.dump_path": str(dump), **params},
+    )
 
 
 def kedro_cli(project: Path, *args: str) -> float:

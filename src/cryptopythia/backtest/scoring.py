@@ -5,10 +5,11 @@ coverage, width and Winkler score, and Diebold-Mariano tests against naive."""
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure  # at run time: Kedro reads node type hints
 
 from ..model.statistics import (
     diebold_mariano,
@@ -16,9 +17,6 @@ from ..model.statistics import (
     interval_score,
     one_sided_p_values,
 )
-
-if TYPE_CHECKING:  # pragma: no cover
-    from matplotlib.figure import Figure
 
 logger = logging.getLogger(__name__)
 

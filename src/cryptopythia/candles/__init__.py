@@ -15,8 +15,10 @@ from .checks import (
 )
 from .layout import (
     BRONZE_COLUMNS,
+    EARLIEST_MS,
     INTERVALS,
     KLINE_COLUMNS,
+    LATEST_MS,
     OPTIONAL_COLUMNS,
     PRICE_COLUMNS,
     REQUIRED_COLUMNS,
@@ -28,10 +30,12 @@ from .layout import (
 
 __all__ = [
     "BRONZE_COLUMNS",
+    "EARLIEST_MS",
     "GAP_POLICIES",
     "INTERVALS",
     "INVALID_ROW_POLICIES",
     "KLINE_COLUMNS",
+    "LATEST_MS",
     "OPTIONAL_COLUMNS",
     "PRICE_COLUMNS",
     "REQUIRED_COLUMNS",

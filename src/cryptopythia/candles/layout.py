@@ -27,6 +27,11 @@ REQUIRED_COLUMNS = KLINE_COLUMNS[:7]
 OPTIONAL_COLUMNS = KLINE_COLUMNS[7:11]
 PRICE_COLUMNS = ("open", "high", "low", "close")
 
+# The epoch-millisecond range a candle's open or close time may take (Binance opened in
+# 2017): outside it, a number is no kline time (seconds, microseconds, an overflow).
+EARLIEST_MS = int(pd.Timestamp("2010-01-01", tz="UTC").timestamp() * 1000)
+LATEST_MS = int(pd.Timestamp("2100-01-01", tz="UTC").timestamp() * 1000)
+
 # Every interval Binance's kline endpoint accepts, with its fixed length (None: a
 # calendar month, whose length varies).
 INTERVALS: dict[str, pd.Timedelta | None] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -18,6 +19,9 @@ class CandleCSVDataset(CSVDataset):
       target, so a failed or interrupted write never leaves a half-written table.
     - ``allow_missing: true`` loads an absent file as an empty table (the first run
       of an incremental fetch).
+    - ``sidecar: true`` keeps the table's ``DataFrame.attrs`` (e.g. bronze's symbol and
+      interval) in ``<filepath>.meta.json``, written (atomically) before the table and
+      read back into ``attrs`` on load.
 
     Example catalog entry::
 
@@ -33,12 +37,14 @@ class CandleCSVDataset(CSVDataset):
         filepath: str,
         datetime_columns: list[str] | None = None,
         allow_missing: bool = False,
+        sidecar: bool = False,
         load_args: dict[str, Any] | None = None,
         save_args: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         self._datetime_columns = list(datetime_columns or [])
         self._allow_missing = allow_missing
+        self._sidecar = sidecar
         super().__init__(filepath=filepath, load_args=load_args, save_args=save_args, **kwargs)
 
     def load(self) -> pd.DataFrame:
@@ -48,23 +54,39 @@ class CandleCSVDataset(CSVDataset):
         for column in self._datetime_columns:
             if column in data.columns:
                 data[column] = pd.to_datetime(data[column], utc=True, format="ISO8601")
+        meta_path = f"{get_filepath_str(self._get_load_path(), self._protocol)}.meta.json"
+        if self._sidecar and self._fs.exists(meta_path):
+            with self._fs.open(meta_path, "r") as meta:
+                data.attrs.update(json.load(meta))
         return data
 
     def save(self, data: pd.DataFrame) -> None:
         save_path = get_filepath_str(self._get_save_path(), self._protocol)
-        temp_path = f"{save_path}.{uuid.uuid4().hex}.tmp"
+        if self._sidecar:
+            self._write_atomically(
+                f"{save_path}.meta.json", lambda file: file.write(json.dumps(data.attrs)), "w"
+            )
+        self._write_atomically(
+            save_path, lambda file: data.to_csv(path_or_buf=file, **self._save_args)
+        )
+        self._invalidate_cache()
+
+    def _write_atomically(self, path: str, write: Any, mode: str | None = None) -> None:
+        """``write(file)`` into a temp file beside ``path``, then rename it over ``path``."""
+        temp_path = f"{path}.{uuid.uuid4().hex}.tmp"
+        open_args = {"mode": mode} if mode else self._fs_open_args_save
         try:
-            with self._fs.open(temp_path, **self._fs_open_args_save) as fs_file:
-                data.to_csv(path_or_buf=fs_file, **self._save_args)
-            self._fs.mv(temp_path, save_path)
+            with self._fs.open(temp_path, **open_args) as file:
+                write(file)
+            self._fs.mv(temp_path, path)
         finally:
             if self._fs.exists(temp_path):
                 self._fs.rm(temp_path)
-        self._invalidate_cache()
 
     def _describe(self) -> dict[str, Any]:
         return {
             **super()._describe(),
             "datetime_columns": self._datetime_columns,
             "allow_missing": self._allow_missing,
+            "sidecar": self._sidecar,
         }

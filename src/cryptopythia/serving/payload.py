@@ -9,13 +9,17 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..candles import broken_rules, fill_gaps, interval_milliseconds, off_grid
+from ..candles import (
+    EARLIEST_MS,
+    LATEST_MS,
+    broken_rules,
+    fill_gaps,
+    interval_milliseconds,
+    off_grid,
+)
 from ..model.forecaster import CANDLE_INPUT_COLUMNS
 
 PAYLOAD_COLUMNS = CANDLE_INPUT_COLUMNS  # open_time in ms since the epoch, as Binance sends it
-# The open times a request may carry, in epoch milliseconds (Binance opened in 2017).
-EARLIEST_MS = int(pd.Timestamp("2010-01-01", tz="UTC").timestamp() * 1000)
-LATEST_MS = int(pd.Timestamp("2100-01-01", tz="UTC").timestamp() * 1000)
 
 
 @dataclass(frozen=True)

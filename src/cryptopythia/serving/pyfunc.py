@@ -152,7 +152,7 @@ def log_candle_forecaster(
         signature = infer_signature(example, output, params={"steps": 1, "target_date": ""})
         return mlflow.pyfunc.log_model(
             name=name,
-            python_model=CandleForecasterModel(),
+            python_model=str(Path(__file__).with_name("model_code.py")),  # models-from-code
             artifacts=artifacts,
             signature=signature,
             input_example=(example, {"steps": 1}),  # shown in the model page, checked by MLflow

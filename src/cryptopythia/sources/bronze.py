@@ -15,6 +15,8 @@ from binance.client import Client
 
 from ..candles import (
     BRONZE_COLUMNS,
+    EARLIEST_MS,
+    LATEST_MS,
     REQUIRED_COLUMNS,
     check_on_grid,
     interval_milliseconds,
@@ -27,9 +29,6 @@ from .dump import read_kline_dump
 logger = logging.getLogger(__name__)
 
 SOURCES = ("binance", "dump")
-# The epoch-millisecond range a kline time may take (Binance opened in 2017).
-EARLIEST_MS = int(pd.Timestamp("2010-01-01", tz="UTC").timestamp() * 1000)
-LATEST_MS = int(pd.Timestamp("2100-01-01", tz="UTC").timestamp() * 1000)
 
 
 @dataclass(frozen=True)
@@ -157,10 +156,19 @@ def merge_bronze(bronze_previous: pd.DataFrame, new_bronze: pd.DataFrame) -> pd.
     return merged.groupby("open_time", sort=True, as_index=False).last()[merged.columns]
 
 
-def stored_bronze(bronze_previous: pd.DataFrame, interval: str) -> pd.DataFrame:
-    """The stored bronze table, typed, if its candles are ``interval`` apart."""
+def stored_bronze(bronze_previous: pd.DataFrame, symbol: str, interval: str) -> pd.DataFrame:
+    """The stored bronze table, typed, if it holds ``symbol``'s candles ``interval`` apart
+    (its ``attrs``, from bronze.csv.meta.json, name the pair and interval it holds)."""
     if bronze_previous.empty:
         return bronze_previous
+    held = (bronze_previous.attrs.get("symbol"), bronze_previous.attrs.get("interval"))
+    if held[0] is not None and held != (symbol, interval):
+        raise ValueError(
+            f"data/01_raw/bronze.csv holds {held[0]} {held[1]} candles, but the run asks for "
+            f"data_engineering.symbol={symbol!r}, interval={interval!r}; one bronze holds one "
+            "pair and interval. Move data/01_raw/bronze.csv (and bronze.csv.meta.json) away "
+            "to start another pair, or run with the pair it holds."
+        )
     previous = klines_to_bronze(bronze_previous)
     check_bronze_interval(previous, interval, "The stored bronze table")
     return previous
@@ -216,6 +224,8 @@ def binance_bronze(
 def _check_new_rows(previous: pd.DataFrame, new: pd.DataFrame, query: BronzeQuery) -> None:
     """Silver's own checks on stored + new rows, so bad rows never reach bronze."""
     combined = pd.concat([f for f in (previous, new) if not f.empty], ignore_index=True)
+    # a candle fetched or read again is expected (a re-read dump): only conflicts matter
+    combined = combined.drop_duplicates(subset=list(REQUIRED_COLUMNS), ignore_index=True)
     combined = combined.sort_values("open_time", kind="stable", ignore_index=True)
     try:
         check_on_grid(validate_candles(type_candles(combined), query.invalid_rows), query.interval)
@@ -236,6 +246,7 @@ def add_new_candles(previous: pd.DataFrame, new: pd.DataFrame, query: BronzeQuer
         )
     _check_new_rows(previous, new, query)
     bronze = merge_bronze(previous, new)
+    bronze.attrs = {"symbol": query.symbol, "interval": query.interval}  # the sidecar
     check_bronze_interval(bronze, query.interval, "Stored bronze with the new candles")
     logger.info(
         "Bronze (%s): %d stored + %d new candles = %d.",

@@ -15,6 +15,7 @@ from cryptopythia.backtest.walk_forward import make_origin_table, walk_forward_b
 from cryptopythia.features import check_parameters
 
 from conftest import DAILY_CANDLES, run_kedro
+from support.project import train_on_candles
 
 pytestmark = pytest.mark.slow
 
@@ -39,14 +40,7 @@ INTERVAL_MODELS = {"conv1d_lstm", "naive_ewma", "naive_garch"}
 @pytest.fixture
 def trained_project(kedro_project: Path, tmp_path: Path) -> Path:
     """A project whose registry holds one model trained on 1,200 real daily candles."""
-    dump = tmp_path / "btcusdt_1d_slice.csv"
-    pd.read_csv(DAILY_CANDLES, nrows=1200).to_csv(dump, index=False)
-    run_kedro(
-        kedro_project,
-        "training",
-        env="offline",
-        params={"data_engineering.dump_path": str(dump), **FAST},
-    )
+    train_on_candles(kedro_project, tmp_path, DAILY_CANDLES, 1200, **FAST)
     mlflow.set_tracking_uri(f"sqlite:///{kedro_project / 'mlflow.db'}")
     return kedro_project
 

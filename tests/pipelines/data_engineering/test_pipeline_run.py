@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -312,7 +314,7 @@ def test_an_older_dump_merges_into_bronze_without_erasing_newer_candles(
     "interval, message",
     [
         ("1d", r"The kline dump .*4h.csv holds candles 14400 s apart, but .*interval='1d'"),
-        ("4h", r"The stored bronze table holds candles 86400 s apart, but .*interval='4h'"),
+        ("4h", r"bronze.csv holds BTCUSDT 1d candles, but the run asks for .*interval='4h'"),
     ],
 )
 def test_a_dump_of_another_interval_stops_instead_of_replacing_bronze(
@@ -385,3 +387,17 @@ lock.acquire()
 print("locked", flush=True)
 time.sleep(120)
 """
+
+
+def test_another_symbol_never_mixes_into_bronze(kedro_project, tmp_path):
+    btc = make_klines(100, "1d", with_open_candle=False)
+    run_offline(kedro_project, write_dump(tmp_path / "btc.csv", btc))
+    bronze_file, silver_file = layer_files(kedro_project)
+    stored = bronze_file.read_bytes(), silver_file.read_bytes()
+    meta = json.loads(Path(f"{bronze_file}.meta.json").read_text())
+    assert meta == {"symbol": "BTCUSDT", "interval": "1d"}
+
+    eth = make_klines(120, "1d", with_open_candle=False, seed=7)  # other prices, newer rows
+    with pytest.raises(ValueError, match=r"bronze.csv holds BTCUSDT 1d candles.*'ETHUSDT'"):
+        run_offline(kedro_project, write_dump(tmp_path / "eth.csv", eth), symbol="ETHUSDT")
+    assert (bronze_file.read_bytes(), silver_file.read_bytes()) == stored

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import mlflow
@@ -18,7 +19,7 @@ from cryptopythia.serving.payload import payload_from_candles
 
 from conftest import DAILY_CANDLES, FOUR_HOUR_CANDLES, run_kedro
 from support.modelling import PARAMS
-from support.project import ServedModel
+from support.project import ServedModel, train_on_candles
 
 pytestmark = pytest.mark.slow
 
@@ -26,14 +27,7 @@ FAST = {"modelling.epochs": 1, "modelling.verbose": 0}
 
 
 def train(project: Path, source: Path, rows: int, tmp_path: Path, **params) -> None:
-    dump = tmp_path / f"slice_{source.name}"
-    pd.read_csv(source, nrows=rows).to_csv(dump, index=False)
-    run_kedro(
-        project,
-        "training",
-        env="offline",
-        params={"data_engineering.dump_path": str(dump), **FAST, **params},
-    )
+    train_on_candles(project, tmp_path, source, rows, **FAST, **params)
     mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
 
 
@@ -209,3 +203,17 @@ def test_four_hour_forecast_dates(kedro_project, tmp_path):
     assert list(pd.to_datetime(table["open_time"], utc=True)) == [
         last + pd.Timedelta(hours=4 * k) for k in range(1, 13)
     ]
+
+
+def test_two_workers_answer_concurrent_clients_alike(kedro_project: Path, tmp_path: Path):
+    # `mlflow models serve --workers 2` (README: one worker per core): 12 clients at once
+    # get the same forecast, each a 200.
+    train(kedro_project, DAILY_CANDLES, 900, tmp_path)
+    payload = payload_from_candles(load_silver(kedro_project).tail(600))
+    body = {"dataframe_split": payload.to_dict(orient="split", index=False), "params": {"steps": 3}}
+    served = ServedModel(kedro_project, "models:/btc_candle_forecaster@staging", workers=2)
+    with served as url, ThreadPoolExecutor(max_workers=12) as pool:
+        answers = list(pool.map(lambda _: post(f"{url}/invocations", body), range(12)))
+    assert [status for status, _ in answers] == [200] * 12
+    closes = {tuple(row["forecast_close"] for row in a["predictions"]) for _, a in answers}
+    assert len(closes) == 1

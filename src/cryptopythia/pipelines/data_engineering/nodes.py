@@ -49,7 +49,7 @@ def update_bronze(
         start_date=params["start_date"],
         start_ms=start_milliseconds(params["start_date"]),
     )
-    previous = stored_bronze(bronze_previous, query.interval)
+    previous = stored_bronze(bronze_previous, query.symbol, query.interval)
     if query.source == "dump":
         new = dump_bronze(params["dump_path"], query)
     else:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
+from matplotlib.figure import Figure  # at run time: Kedro reads node type hints
 
 from ...candles import interval_of
 from ...model.forecaster import Forecaster, forecast, steps_until
-
-if TYPE_CHECKING:  # pragma: no cover
-    from matplotlib.figure import Figure
 
 logger = logging.getLogger(__name__)
 
