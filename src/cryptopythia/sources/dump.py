@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..candles import KLINE_COLUMNS, REQUIRED_COLUMNS
+from ..candles import EARLIEST_MS, KLINE_COLUMNS, LATEST_MS, REQUIRED_COLUMNS
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +47,8 @@ def _read_kline_csv(text: str, source: str) -> pd.DataFrame:
     first = table.iloc[0, 0]
     if isinstance(first, str) and not first.strip().lstrip("-").isdigit():
         table = table.iloc[1:]  # a header row
+    if table.empty:
+        raise ValueError(f"Kline dump {source} holds a header and no candle. {_WHAT_A_DUMP_IS}")
     n_columns = table.shape[1]
     if not len(REQUIRED_COLUMNS) <= n_columns <= len(KLINE_COLUMNS):
         raise ValueError(
@@ -64,8 +66,17 @@ def _read_kline_csv(text: str, source: str) -> pd.DataFrame:
             f"value in {', '.join(REQUIRED_COLUMNS)} (first at data row {first + 1})."
         )
     for column in ("open_time", "close_time"):
-        times = table[column].astype("int64")
-        table[column] = times.where(times < _MICROSECOND_THRESHOLD, times // 1000)
+        raw = table[column]
+        times = raw.where(raw < _MICROSECOND_THRESHOLD, raw // 1000)
+        outside = ~times.between(EARLIEST_MS, LATEST_MS)
+        if outside.any():
+            first = int(outside.to_numpy().argmax())
+            raise ValueError(
+                f"Kline dump {source}: {int(outside.sum())} row(s) with {column} outside "
+                f"2010..2100 in epoch milliseconds or microseconds (first at data row "
+                f"{first + 1}: {raw.iloc[first]:.0f})."
+            )
+        table[column] = times.astype("int64")
     return table
 
 

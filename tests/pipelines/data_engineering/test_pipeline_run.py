@@ -205,7 +205,7 @@ def off_grid(klines):
 
 def overflowing_time(klines):
     klines[350][0] = "1e20"  # beyond int64 milliseconds
-    return klines, r"open_time outside 2010..2100 in epoch milliseconds, first at row 350"
+    return klines, r"open_time outside 2010..2100 .*first at data row 351: 100000000000000000000"
 
 
 @pytest.mark.parametrize(
@@ -246,6 +246,7 @@ def test_a_bad_dump_fails_the_run_and_leaves_bronze_and_silver_intact(
         ("notazip.zip", b"PK but not a zip", r"notazip.zip is not a valid zip"),
         ("blank.csv", b",1,2,0.5,1.5,10,86399999\n", r"blank.csv: 1 row\(s\) with a missing"),
         ("garbage.csv.gz", b"not gzip", r"garbage.csv.gz is not a complete gzip file"),
+        ("header.csv", DUMP_HEADER.encode(), r"header.csv holds a header and no candle"),
     ],
 )
 def test_an_unreadable_dump_file_is_named_and_stores_nothing(

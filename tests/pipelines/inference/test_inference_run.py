@@ -192,7 +192,7 @@ def test_four_hour_forecast_dates(kedro_project, tmp_path):
         "data_engineering",
         env="offline",
         params={
-            "data_engineering.dump_path": str(tmp_path / f"slice_{FOUR_HOUR_CANDLES.name}"),
+            "data_engineering.dump_path": str(tmp_path / f"slice_900_{FOUR_HOUR_CANDLES.name}"),
             "data_engineering.interval": "4h",
         },
     )

@@ -1,0 +1,281 @@
+"""Abuse benchmark: replays a corpus of bad inputs — kline dumps, parameters, HTTP payloads
+to the served model — against a throw-away copy of the project and counts what happened.
+
+Per input: a clear error (a ValueError/RuntimeError or an HTTP 4xx naming the problem),
+an unclear failure (any other exception, an HTTP 5xx), stored bad data (bronze or silver
+changed by a refused run), unbounded work (an answer slower than --max-seconds). Usage:
+
+    .venv/bin/python benchmarks/abuse.py [--max-seconds 10]
+
+Writes benchmarks/results/abuse.json and prints the counts as a markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from cryptopythia.datasets import CandleCSVDataset
+from cryptopythia.serving.payload import payload_from_candles
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # tests/support: the project copy and the runners
+from support.fake_binance import make_klines  # noqa: E402
+from support.project import (  # noqa: E402
+    DAILY_CANDLES,
+    ServedModel,
+    copy_project,
+    cpu_model,
+    run_kedro,
+    train_on_candles,
+)
+
+HEADER = "open_time,open,high,low,close,volume,close_time\n"
+
+
+def kline_lines(klines: list[list]) -> str:
+    return HEADER + "".join(",".join(map(str, k[:7])) + "\n" for k in klines)
+
+
+def spoiled(row: int, column: int, value: object) -> Callable[[list[list]], str]:
+    def spoil(klines: list[list]) -> str:
+        klines = [list(k) for k in klines]
+        klines[row][column] = value
+        return kline_lines(klines)
+
+    return spoil
+
+
+DUMPS: dict[str, Callable[[list[list]], str] | bytes] = {
+    "high=inf": spoiled(350, 2, "inf"),
+    "volume=-1": spoiled(350, 5, "-1"),
+    "low<0": spoiled(350, 3, "-1.0"),
+    "high<close": spoiled(350, 2, "1.0"),
+    "off-grid candle (12:00)": lambda k: kline_lines(
+        [*k[:350], [k[350][0] + 43_200_000, *k[350][1:]], *k[351:]]
+    ),
+    "open_time=1e20": spoiled(350, 0, "1e20"),
+    "open_time=0": spoiled(350, 0, "0"),
+    "non-numeric close": spoiled(350, 4, "abc"),
+    "empty file": b"",
+    "binary file": bytes(range(256)) * 4,
+    "blank first cell": b",1,2,0.5,1.5,10,86399999\n",
+    "header only": HEADER.encode(),
+    "3 columns": b"1,2,3\n",
+}
+PARAMS: list[tuple[str, dict]] = [
+    ("training", {"modelling.batch_size": 0}),
+    ("training", {"modelling.epochs": 0}),
+    ("training", {"modelling.learning_rate": -1}),
+    ("training", {"modelling.split.test": "notadate"}),
+    ("training", {"modelling.target": "price"}),
+    ("training", {"modelling.n_timesteps": 1}),
+    ("training", {"data_engineering.interval": "2d"}),
+    ("training", {"data_engineering.symbol": "btc/usdt"}),
+    ("training", {"data_engineering.start_date": "yesterday-ish"}),
+    ("training", {"data_engineering.api_key": "sk-live-secret"}),
+    ("inference", {"inference.target_date": "NaT"}),
+    ("inference", {"inference.target_date": "31/31/2031"}),
+    ("inference", {"inference.model_alias": "production"}),
+    ("backtest", {"backtest.window": "rolling"}),
+    ("backtest", {"backtest.n_origins": 0}),
+]
+
+
+def payloads(good: pd.DataFrame) -> dict[str, dict]:
+    """Bad request bodies for the served model, from a good payload."""
+    last = len(good) - 1
+
+    def body(frame: pd.DataFrame, **params: object) -> dict:
+        return {"dataframe_split": frame.to_dict(orient="split", index=False), "params": params}
+
+    with_row = lambda **v: pd.concat([good.head(1).assign(**v), good])  # noqa: E731
+    changed = lambda row, **v: good.assign(  # noqa: E731
+        **{k: good[k].where(good.index != row, x) for k, x in v.items()}
+    )
+    return {
+        "ancient candle (-9e15 ms)": body(with_row(open_time=-8999999942400000)),
+        "1970 candle": body(with_row(open_time=0)),
+        "1e20 open_time": body(with_row(open_time=1e20)),
+        "long gap": body(good.drop(index=range(100, 200))),
+        "steps=0": body(good, steps=0),
+        "steps=-3": body(good, steps=-3),
+        "steps=366": body(good, steps=366),
+        "steps=1.5": body(good, steps=1.5),
+        "target_date in the past": body(good, target_date="2001-01-01"),
+        "target_date=garbage": body(good, target_date="someday"),
+        "high<close": body(changed(last, high=1.0)),
+        "negative volume": body(changed(last, volume=-5.0)),
+        "infinite price": body(changed(last, close=float("inf"))),
+        "off-grid open_time": body(changed(last, open_time=good["open_time"].iloc[-1] + 3600_000)),
+        "too few candles": body(good.tail(20)),
+        "missing column": body(good.drop(columns=["close"])),
+        "text in prices": body(good.astype({"open": object}).assign(open="abc")),
+        "empty": {"dataframe_split": {"columns": [], "data": []}},
+        "not a table": {"inputs": "hello"},
+    }
+
+
+def post(url: str, body: dict) -> tuple[int, float]:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    start = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status, time.perf_counter() - start
+    except urllib.error.HTTPError as error:
+        return error.code, time.perf_counter() - start
+
+
+def layers(project: Path) -> bytes:
+    return b"".join(
+        (project / p).read_bytes() if (project / p).exists() else b""
+        for p in ("data/01_raw/bronze.csv", "data/02_intermediate/silver.csv")
+    )
+
+
+def attempt(action: Callable[[], None]) -> tuple[str, str]:
+    try:
+        action()
+    except (ValueError, RuntimeError, FileNotFoundError) as error:
+        return "clear error", str(error).splitlines()[0][:160]
+    except Exception as error:  # noqa: BLE001 - what the benchmark counts
+        return "unclear failure", f"{type(error).__name__}: {error}"[:160]
+    return "accepted", ""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--max-seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    os.environ.update(KEDRO_DISABLE_TELEMETRY="true", TF_CPP_MIN_LOG_LEVEL="2")
+    rows: list[dict] = []
+    with tempfile.TemporaryDirectory() as folder:
+        project = copy_project(Path(folder))
+        os.chdir(project)
+        klines = make_klines(400, "1d", with_open_candle=False)
+        good = Path(folder) / "good.csv"
+        good.write_text(kline_lines(klines[:300]))
+        run_kedro(
+            project,
+            "data_engineering",
+            env="offline",
+            params={"data_engineering.dump_path": str(good)},
+        )
+        for name, spoil in DUMPS.items():
+            dump = Path(folder) / f"bad{len(rows)}.csv"
+            dump.write_bytes(spoil if isinstance(spoil, bytes) else spoil(klines).encode())
+            before = layers(project)
+            outcome, message = attempt(
+                lambda d=dump: run_kedro(
+                    project,
+                    "data_engineering",
+                    env="offline",
+                    params={"data_engineering.dump_path": str(d)},
+                )
+            )
+            stored = layers(project) != before and outcome == "accepted"
+            rows.append(
+                {
+                    "kind": "dump",
+                    "input": name,
+                    "outcome": outcome,
+                    "stored_bad_data": stored,
+                    "message": message,
+                }
+            )
+
+        for stale in ("data/01_raw/bronze.csv", "data/01_raw/bronze.csv.meta.json"):
+            (project / stale).unlink()  # the generated candles: train on real ones
+        train_on_candles(
+            project,
+            Path(folder),
+            DAILY_CANDLES,
+            900,
+            **{"modelling.epochs": 1, "modelling.verbose": 0},
+        )
+        for pipeline_name, params in PARAMS:
+            outcome, message = attempt(
+                lambda p=pipeline_name, q=params: run_kedro(project, p, env="offline", params=q)
+            )
+            rows.append(
+                {
+                    "kind": "parameter",
+                    "input": f"{pipeline_name} {params}",
+                    "outcome": outcome,
+                    "stored_bad_data": False,
+                    "message": message,
+                }
+            )
+
+        silver = CandleCSVDataset(
+            filepath=str(project / "data/02_intermediate/silver.csv"),
+            datetime_columns=["open_time", "close_time"],
+        ).load()
+        good_payload = payload_from_candles(silver.tail(600)).reset_index(drop=True)
+        with ServedModel(project, "models:/btc_candle_forecaster@staging") as url:
+            for name, body in payloads(good_payload).items():
+                status, seconds = post(f"{url}/invocations", body)
+                outcome = (
+                    "clear error"
+                    if 400 <= status < 500
+                    else "unclear failure"
+                    if status >= 500
+                    else "accepted"
+                )
+                rows.append(
+                    {
+                        "kind": "http",
+                        "input": name,
+                        "outcome": outcome,
+                        "status": status,
+                        "seconds": round(seconds, 3),
+                        "stored_bad_data": False,
+                        "unbounded": seconds > args.max_seconds,
+                    }
+                )
+    table = pd.DataFrame(rows)
+    counts = table.groupby("kind").agg(
+        tried=("input", "size"),
+        clear=("outcome", lambda o: int((o == "clear error").sum())),
+        unclear=("outcome", lambda o: int((o == "unclear failure").sum())),
+        accepted=("outcome", lambda o: int((o == "accepted").sum())),
+        stored_bad_data=("stored_bad_data", "sum"),
+    )
+    counts["unbounded"] = table.groupby("kind")["unbounded"].sum() if "unbounded" in table else 0
+    counts = counts.fillna(0).astype(int).reset_index()
+    results = {
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "max_seconds": args.max_seconds,
+        "counts": counts.to_dict(orient="records"),
+        "inputs": rows,
+    }
+    (ROOT / "benchmarks/results/abuse.json").write_text(json.dumps(results, indent=2, default=str))
+    print(
+        "| inputs | tried | clear error | unclear failure / 5xx | accepted | stored bad data | unbounded |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for r in counts.to_dict(orient="records"):
+        print(
+            f"| {r['kind']} | {r['tried']} | {r['clear']} | {r['unclear']} | {r['accepted']} | "
+            f"{r['stored_bad_data']} | {r['unbounded']} |"
+        )
+    for r in rows:
+        if r["outcome"] != "clear error":
+            print(f"- {r['kind']} {r['input']}: {r['outcome']} {r.get('message', r.get('status'))}")
+
+
+if __name__ == "__main__":
+    main()
