@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 
 from .layout import (
+    EARLIEST_MS,
+    LATEST_MS,
     OPTIONAL_COLUMNS,
     PRICE_COLUMNS,
     REQUIRED_COLUMNS,
@@ -20,6 +22,23 @@ logger = logging.getLogger(__name__)
 
 GAP_POLICIES = ("ffill", "keep", "raise")
 INVALID_ROW_POLICIES = ("raise", "drop")
+
+
+def check_kline_times(
+    times: pd.Series, column: str, where: str, shown: pd.Series | None = None, first_row: int = 0
+) -> None:
+    """Raise, naming the first row (numbered from ``first_row``) and its value (``shown``,
+    default ``times``), if a time in epoch ms is outside Binance's era, 2010..2100: seconds,
+    a wrong unit, or a number that overflows int64."""
+    outside = ~times.between(EARLIEST_MS, LATEST_MS)
+    if outside.any():
+        row = int(outside.to_numpy().argmax())
+        value = (times if shown is None else shown).iloc[row]
+        raise ValueError(
+            f"{where}: {int(outside.sum())} row(s) with {column} outside 2010..2100 in epoch "
+            f"milliseconds (first at row {row + first_row}: {value:.0f}). Binance klines carry "
+            "UTC epoch milliseconds (microseconds in dumps since 2025); fix the source."
+        )
 
 
 def check_choice(value: str, choices: tuple[str, ...], parameter: str) -> str:

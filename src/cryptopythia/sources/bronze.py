@@ -15,9 +15,8 @@ from binance.client import Client
 
 from ..candles import (
     BRONZE_COLUMNS,
-    EARLIEST_MS,
-    LATEST_MS,
     REQUIRED_COLUMNS,
+    check_kline_times,
     check_on_grid,
     interval_milliseconds,
     type_candles,
@@ -108,22 +107,9 @@ def klines_to_bronze(klines: list[list[Any]] | pd.DataFrame) -> pd.DataFrame:
             "candle needs both; if this is data/01_raw/bronze.csv, delete it and fetch again."
         )
     for column in ("open_time", "close_time"):
-        _check_times(numeric[column], table, column)
+        check_kline_times(numeric[column], column, "Klines")
         numeric[column] = numeric[column].astype("int64")
     return numeric
-
-
-def _check_times(times: pd.Series, table: pd.DataFrame, column: str) -> None:
-    """Raise, naming the row, if a time is outside Binance's era (before 2010 or from 2100:
-    e.g. seconds or a number that overflows int64)."""
-    outside = ~times.between(EARLIEST_MS, LATEST_MS)
-    if outside.any():
-        row = int(outside.to_numpy().argmax())
-        raise ValueError(
-            f"{int(outside.sum())} kline row(s) with {column} outside 2010..2100 in epoch "
-            f"milliseconds, first at row {row}: {table.iloc[row].tolist()}. Binance klines "
-            "carry UTC epoch milliseconds (microseconds in dumps since 2025); fix the source."
-        )
 
 
 def check_bronze_interval(bronze: pd.DataFrame, interval: str, what: str) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..candles import EARLIEST_MS, KLINE_COLUMNS, LATEST_MS, REQUIRED_COLUMNS
+from ..candles import KLINE_COLUMNS, REQUIRED_COLUMNS, check_kline_times
 
 logger = logging.getLogger(__name__)
 
@@ -68,14 +68,7 @@ def _read_kline_csv(text: str, source: str) -> pd.DataFrame:
     for column in ("open_time", "close_time"):
         raw = table[column]
         times = raw.where(raw < _MICROSECOND_THRESHOLD, raw // 1000)
-        outside = ~times.between(EARLIEST_MS, LATEST_MS)
-        if outside.any():
-            first = int(outside.to_numpy().argmax())
-            raise ValueError(
-                f"Kline dump {source}: {int(outside.sum())} row(s) with {column} outside "
-                f"2010..2100 in epoch milliseconds or microseconds (first at data row "
-                f"{first + 1}: {raw.iloc[first]:.0f})."
-            )
+        check_kline_times(times, column, f"Kline dump {source}", shown=raw, first_row=1)
         table[column] = times.astype("int64")
     return table
 

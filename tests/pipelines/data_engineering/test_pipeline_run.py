@@ -205,7 +205,7 @@ def off_grid(klines):
 
 def overflowing_time(klines):
     klines[350][0] = "1e20"  # beyond int64 milliseconds
-    return klines, r"open_time outside 2010..2100 .*first at data row 351: 100000000000000000000"
+    return klines, r"open_time outside 2010..2100 .*first at row 351: 100000000000000000000"
 
 
 @pytest.mark.parametrize(
