@@ -172,14 +172,6 @@ class DataLockHook:
 SECRET_NAME = re.compile(r"(api_?key|secret|token|passw(or)?d|credential|private_?key)", re.I)
 
 
-def _flatten(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in params.items():
-        name = f"{prefix}{key}"
-        flat.update(_flatten(value, f"{name}.") if isinstance(value, dict) else {name: value})
-    return flat
-
-
 class SecretParametersHook:
     """Stop a run, before MLflow records anything, when a parameter's name looks like a
     secret (api_key, secret, token, password, credential) and it has a value: MLflow would
@@ -187,8 +179,10 @@ class SecretParametersHook:
 
     @hook_impl(tryfirst=True)
     def before_pipeline_run(self, run_params: dict[str, Any], catalog: Any) -> None:
+        from .parameters import flatten
+
         parameters = catalog.load("parameters") if "parameters" in catalog else {}
-        flat = {**_flatten(parameters), **_flatten(run_params.get("runtime_params") or {})}
+        flat = {**flatten(parameters), **flatten(run_params.get("runtime_params") or {})}
         secrets = sorted(
             k for k, v in flat.items() if SECRET_NAME.search(k) and v not in (None, "")
         )

@@ -118,6 +118,16 @@ SCHEMAS: dict[str, type[BaseModel]] = {
 }
 
 
+def flatten(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": 1}}`` -> ``{"<prefix>a.b": 1}``: dotted names, as ``--params`` and
+    kedro-mlflow's logged params spell them."""
+    flat: dict[str, Any] = {}
+    for key, value in params.items():
+        name = f"{prefix}{key}"
+        flat.update(flatten(value, f"{name}.") if isinstance(value, dict) else {name: value})
+    return flat
+
+
 def check_parameters(parameters: dict[str, Any], sections: set[str]) -> None:
     """Validate the ``sections`` of ``parameters`` that have a schema; raise one ValueError
     listing every wrong value."""

@@ -11,6 +11,15 @@ from mlflow.tracking import MlflowClient
 logger = logging.getLogger(__name__)
 
 
+def forecaster_names(registry: dict[str, Any]) -> dict[str, str]:
+    """The registered model names of one forecaster by role, from ``modelling.registry``."""
+    return {
+        "model": registry["model_name"],
+        "scaler": registry["scaler_name"],
+        "serving": registry["serving_model_name"],
+    }
+
+
 def version_of(client: MlflowClient, name: str, alias: str) -> Any | None:
     """The model version an alias points at, or None."""
     try:

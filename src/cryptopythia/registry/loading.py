@@ -11,7 +11,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from ..model.forecaster import Forecaster
-from .aliases import split_alias
+from .aliases import forecaster_names, split_alias
 
 logger = logging.getLogger(__name__)
 
@@ -59,12 +59,7 @@ def load_forecaster(
     client = MlflowClient()
     version = model_version(client, registry["model_name"], inference, registry["champion_alias"])
     if inference["model_version"] is None:
-        names = {
-            "model": registry["model_name"],
-            "scaler": registry["scaler_name"],
-            "serving": registry["serving_model_name"],
-        }
-        split = split_alias(client, names, inference["model_alias"])
+        split = split_alias(client, forecaster_names(registry), inference["model_alias"])
         if split is not None:
             raise ValueError(
                 f"The Model Registry is split: {split}, but the three must name one trained "

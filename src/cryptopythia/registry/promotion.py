@@ -7,6 +7,7 @@ from typing import Any
 
 from mlflow.tracking import MlflowClient
 
+from ..parameters import flatten
 from .aliases import version_of
 
 # Modelling parameters that do not change the recipe a backtest replays.
@@ -45,18 +46,6 @@ def champion_decision(
     )
 
 
-def _flatten(params: dict[str, Any], prefix: str) -> dict[str, str]:
-    """``{"a": {"b": 1}}`` -> ``{"<prefix>.a.b": "1"}``, as kedro-mlflow logs params."""
-    flat: dict[str, str] = {}
-    for key, value in params.items():
-        name = f"{prefix}.{key}"
-        if isinstance(value, dict):
-            flat.update(_flatten(value, name))
-        else:
-            flat[name] = str(value)
-    return flat
-
-
 def recipe_mismatch(client: MlflowClient, version: Any, modelling: dict[str, Any]) -> list[str]:
     """The modelling parameters whose value differs from the run that trained ``version``."""
     if not version.run_id:
@@ -64,8 +53,8 @@ def recipe_mismatch(client: MlflowClient, version: Any, modelling: dict[str, Any
     logged = client.get_run(version.run_id).data.params
     return sorted(
         key.removeprefix("modelling.")
-        for key, value in _flatten(modelling, "modelling").items()
-        if key in logged and not key.startswith(NOT_RECIPE) and logged[key] != value
+        for key, value in flatten({"modelling": modelling}).items()
+        if key in logged and not key.startswith(NOT_RECIPE) and logged[key] != str(value)
     )
 
 

@@ -25,7 +25,13 @@ from ..model.scaling import scale_table
 from ..model.training import KerasModel
 from ..serving.pyfunc import SERVING_LIMITS, log_candle_forecaster
 from ..serving.requirements import pinned
-from .aliases import delete_versions, model_exists, move_aliases, repair_split_alias
+from .aliases import (
+    delete_versions,
+    forecaster_names,
+    model_exists,
+    move_aliases,
+    repair_split_alias,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -54,11 +60,7 @@ def register_forecaster(  # noqa: PLR0913
 ) -> dict[str, Any]:
     """Log the three models to the active run and register them with ``staging`` (and
     ``champion`` when ``champion[0]``); returns what was registered."""
-    names = {
-        "model": registry["model_name"],
-        "scaler": registry["scaler_name"],
-        "serving": registry["serving_model_name"],
-    }
+    names = forecaster_names(registry)
     promote, reason = champion
     aliases = [registry["alias"], *([registry["champion_alias"]] if promote else [])]
     for alias in (registry["alias"], registry["champion_alias"]):  # e.g. a run killed mid-move
