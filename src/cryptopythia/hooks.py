@@ -17,6 +17,26 @@ from kedro.framework.hooks import hook_impl
 logger = logging.getLogger(__name__)
 
 
+class ProjectConfigHook:
+    """Give the pipeline registry and the runners this session's configuration.
+
+    Kedro builds the project's pipelines once per process, after the context is created;
+    the pair list (one namespace per pair) lives in the parameters of the session's
+    environment, and the Dask runner's cluster in its dask.yml, so both read them from
+    this session's config loader.
+    """
+
+    @hook_impl(tryfirst=True)
+    def after_context_created(self, context: Any) -> None:
+        from kedro.framework.project import PACKAGE_NAME, pipelines
+
+        from .session_config import remember_config_loader
+
+        remember_config_loader(context.config_loader)
+        # A pipeline set built for another session of this process may list other pairs.
+        pipelines.configure(f"{PACKAGE_NAME}.pipeline_registry")
+
+
 class MlflowServerCheckHook:
     """Fail at once, with the fix, when the configured MLflow tracking server is down.
 
@@ -33,9 +53,10 @@ class MlflowServerCheckHook:
             urllib.request.urlopen(f"{str(uri).rstrip('/')}/health", timeout=5)
         except OSError as error:
             raise RuntimeError(
-                f"The MLflow tracking server {uri} (conf/<env>/mlflow.yml) is unreachable "
-                f"({error}). Start it (README: `mlflow server ... --port 8000`) or run "
-                "without --env server to use the local sqlite store."
+                f"The MLflow tracking server {uri} (server.mlflow_tracking_uri in "
+                f"conf/{context.env}/mlflow.yml) is unreachable ({error}). Start it (README: "
+                "`mlflow server ...`; a team server: docs/team_mlflow.md) or run without "
+                f"--env {context.env} to use the local sqlite store."
             ) from error
 
 
@@ -251,11 +272,16 @@ class ParameterCheckHook:
 
     @hook_impl(tryfirst=True)
     def before_pipeline_run(self, pipeline: Any, catalog: Any) -> None:
-        from .parameters import check_parameters
+        from .parameters import SCHEMAS, check_parameters
 
-        sections = {
-            name.removeprefix("params:").split(".")[0]
-            for name in pipeline.inputs()
-            if name.startswith("params:")
-        }
-        check_parameters(catalog.load("parameters"), sections)
+        parameters = catalog.load("parameters")
+        scopes: dict[str, set[str]] = {}  # "" = global; else a pair's namespace
+        for name in pipeline.inputs():
+            if name.startswith("params:"):
+                first, *rest = name.removeprefix("params:").split(".")
+                if rest and first not in SCHEMAS and isinstance(parameters.get(first), dict):
+                    scopes.setdefault(first, set()).add(rest[0])
+                else:
+                    scopes.setdefault("", set()).add(first)
+        for scope, sections in sorted(scopes.items()):
+            check_parameters(parameters.get(scope, {}) if scope else parameters, sections, scope)

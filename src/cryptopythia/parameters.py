@@ -128,16 +128,19 @@ def flatten(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def check_parameters(parameters: dict[str, Any], sections: set[str]) -> None:
-    """Validate the ``sections`` of ``parameters`` that have a schema; raise one ValueError
-    listing every wrong value."""
+def check_parameters(parameters: dict[str, Any], sections: set[str], namespace: str = "") -> None:
+    """Validate the ``sections`` of ``parameters`` (a pair's, under ``namespace``) that have
+    a schema; raise one ValueError listing every wrong value."""
     problems = []
     for section in sorted(sections & SCHEMAS.keys()):
         try:
             SCHEMAS[section].model_validate(parameters.get(section) or {})
         except ValidationError as error:
             for detail in error.errors():
-                name = ".".join(str(part) for part in (section, *detail["loc"]))
+                parts = (
+                    (namespace, section, *detail["loc"]) if namespace else (section, *detail["loc"])
+                )
+                name = ".".join(str(part) for part in parts)
                 value = detail.get("input")
                 shown = "missing" if detail["type"] == "missing" else f"={value!r}"
                 message = detail["msg"].removeprefix("Value error, ")

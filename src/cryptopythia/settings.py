@@ -3,8 +3,6 @@
 import os
 import warnings
 
-from kedro.config import OmegaConfigLoader
-
 # TensorFlow's C++ INFO lines ("This TensorFlow binary is optimized to use available CPU
 # instructions...", absl's "All log messages before absl::InitializeLog()") are printed to
 # stderr before Python logging can see them and say nothing to act on; warnings and errors
@@ -30,7 +28,10 @@ warnings.filterwarnings(
     "ignore", message=r"Hint: Inferred schema contains integer column", category=UserWarning
 )
 
-CONFIG_LOADER_CLASS = OmegaConfigLoader
+from cryptopythia.pairs import PairsConfigLoader  # noqa: E402
+
+# Kedro's OmegaConfigLoader, plus a namespaced copy of the parameters per listed pair.
+CONFIG_LOADER_CLASS = PairsConfigLoader
 
 # Environments (conf/offline, conf/intraday, conf/server) override single keys of a
 # pipeline's parameters, so nested parameters and the MLflow config merge softly.
@@ -38,7 +39,10 @@ CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
     "merge_strategy": {"parameters": "soft", "mlflow": "soft"},
-    "config_patterns": {"mlflow": ["mlflow*", "mlflow*/**", "**/mlflow*"]},
+    "config_patterns": {
+        "mlflow": ["mlflow*", "mlflow*/**", "**/mlflow*"],
+        "dask": ["dask*", "dask*/**"],  # the cluster of cryptopythia.runners.DaskRunner
+    },
 }
 
 from cryptopythia.hooks import (  # noqa: E402
@@ -48,10 +52,12 @@ from cryptopythia.hooks import (  # noqa: E402
     MlflowServerCheckHook,
     MlflowStaleRunHook,
     ParameterCheckHook,
+    ProjectConfigHook,
     SecretParametersHook,
 )
 
 HOOKS = (
+    ProjectConfigHook(),
     MlflowServerCheckHook(),
     MlflowRunResetHook(),
     MlflowDatasetInputHook(),

@@ -14,6 +14,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -83,12 +84,14 @@ class Fault:
 
 
 class FakeBinance:
-    """The server's state: klines per (symbol, interval), queued faults, a request log,
-    and ``clock_offset_ms`` (server time = local time + offset; negative: behind)."""
+    """The server's state: klines per interval of ``symbol`` (``klines``) and of any other
+    listed symbol (``symbols[symbol][interval]``), queued faults, a request log, and
+    ``clock_offset_ms`` (server time = local time + offset; negative: behind)."""
 
     def __init__(self, symbol: str = "BTCUSDT") -> None:
         self.symbol = symbol
         self.klines: dict[str, list[list[Any]]] = {}
+        self.symbols: dict[str, dict[str, list[list[Any]]]] = {}
         self.faults: deque[Fault] = deque()
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.clock_offset_ms = 0
@@ -121,15 +124,17 @@ class FakeBinance:
         self._server.server_close()
 
     def _answer_klines(self, params: dict[str, str]) -> tuple[int, Any]:
-        if params.get("symbol") != self.symbol:
+        symbol = params.get("symbol")
+        klines = self.klines if symbol == self.symbol else self.symbols.get(str(symbol))
+        if klines is None:
             return 400, {"code": -1121, "msg": "Invalid symbol."}
         interval = params.get("interval")
-        if interval not in self.klines:
+        if interval not in klines:
             return 400, {"code": -1120, "msg": "Invalid interval."}
         limit = min(int(params.get("limit", 500)), 1000)
         start = int(params.get("startTime", 0))
         end = int(params.get("endTime", 2**62))
-        rows = [k for k in self.klines[interval] if start <= k[0] <= end]
+        rows = [k for k in klines[interval] if start <= k[0] <= end]
         return 200, rows[:limit]
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
@@ -187,3 +192,13 @@ class FakeBinance:
                 raise ValueError(fault.kind)
 
         return Handler
+
+
+def point_catalog_at(project: Path, server: FakeBinance) -> None:
+    """conf/local/catalog.yml of a project copy: its Binance client asks ``server``."""
+    (project / "conf" / "local" / "catalog.yml").write_text(
+        "binance_client:\n"
+        "  type: cryptopythia.datasets.BinanceClientDataset\n"
+        f"  api_url: {server.api_url}\n"
+        "  timeout_seconds: 2\n"
+    )

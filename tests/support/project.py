@@ -84,8 +84,11 @@ def run_kedro(
     pipeline: str,
     env: str | None = None,
     params: dict[str, Any] | None = None,
+    runner: Any = None,
+    namespaces: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Run ``kedro run --pipeline <pipeline> [--env] [--params]`` through a KedroSession.
+    """Run ``kedro run --pipeline <pipeline> [--env] [--params] [--runner] [--namespaces]``
+    through a KedroSession.
 
     ``params`` takes dotted keys as ``--params`` does: {"modelling.epochs": 2}.
     """
@@ -104,7 +107,7 @@ def run_kedro(
         with KedroSession.create(
             project_path=project, env=env, runtime_params=runtime_params
         ) as session:
-            return session.run(pipeline_names=[pipeline])
+            return session.run(pipeline_names=[pipeline], runner=runner, namespaces=namespaces)
     finally:
         end_mlflow_runs()
 

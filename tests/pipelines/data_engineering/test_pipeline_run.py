@@ -13,7 +13,7 @@ import pytest
 from cryptopythia.sources.binance import BinanceFetchError
 
 from conftest import DAILY_CANDLES, FOUR_HOUR_CANDLES, run_kedro
-from support.fake_binance import Fault, make_klines
+from support.fake_binance import Fault, make_klines, point_catalog_at
 from support.project import free_port
 
 
@@ -73,15 +73,6 @@ def test_offline_four_hour_run_fills_the_eight_maintenance_gaps(kedro_project):
     assert len(silver) == len(source) + n_filled
     runs = (silver["was_filled"] & ~silver["was_filled"].shift(fill_value=False)).sum()
     assert runs == 8
-
-
-def point_catalog_at(project, server) -> None:
-    (project / "conf" / "local" / "catalog.yml").write_text(
-        "binance_client:\n"
-        "  type: cryptopythia.datasets.BinanceClientDataset\n"
-        f"  api_url: {server.api_url}\n"
-        "  timeout_seconds: 2\n"
-    )
 
 
 LIVE_PARAMS = {

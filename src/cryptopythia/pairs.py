@@ -1,0 +1,142 @@
+"""Many pairs from one parameter list.
+
+``pairs`` in parameters (conf/<env>/parameters_pairs.yml) lists symbols and intervals; every
+(symbol, interval) becomes a Kedro namespace such as ``ethusdt_1d``. The pipelines are
+registered once per namespace (``pipeline_registry``), their datasets come from the
+catalog's dataset factories (``"{pair}.bronze"`` ... in catalog_pairs.yml) and their
+parameters are the global ones with the pair's own values on top, expanded here by the
+project's config loader. An empty list keeps the single, un-namespaced pair of
+``data_engineering.symbol``/``interval`` with today's paths and registry names.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from kedro.config import OmegaConfigLoader
+
+from .candles.layout import INTERVALS
+
+# The parameter sections every pair gets its own copy of.
+PAIR_SECTIONS = ("data_engineering", "feature_engineering", "modelling", "backtest", "inference")
+_SYMBOL = re.compile(r"^[A-Z0-9]{2,20}$")
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One traded pair at one candle interval."""
+
+    symbol: str
+    interval: str
+
+    @property
+    def namespace(self) -> str:
+        """The Kedro namespace of the pair's pipelines and datasets, e.g. ``ethusdt_1d``."""
+        return f"{self.symbol.lower()}_{self.interval}"
+
+    def format(self, template: str) -> str:
+        """``template`` with {symbol}, {symbol_lower}, {interval} and {pair} filled in."""
+        return template.format(
+            symbol=self.symbol,
+            symbol_lower=self.symbol.lower(),
+            interval=self.interval,
+            pair=self.namespace,
+        )
+
+
+def listed_pairs(parameters: dict[str, Any]) -> list[Pair]:
+    """The (symbol, interval) pairs of ``parameters["pairs"]``, in order; [] when none."""
+    config = parameters.get("pairs") or {}
+    symbols = config.get("symbols") or []
+    intervals = config.get("intervals") or []
+    if isinstance(symbols, str) or isinstance(intervals, str):
+        raise ValueError(
+            "pairs.symbols and pairs.intervals must be lists (e.g. symbols: [ETHUSDT, "
+            "SOLUSDT], intervals: [1d]); fix conf/<env>/parameters_pairs.yml or "
+            '--params "pairs.symbols=[ETHUSDT,SOLUSDT]".'
+        )
+    if symbols and not intervals:
+        raise ValueError(
+            "pairs.symbols is set but pairs.intervals is empty: list at least one interval "
+            "(e.g. intervals: [1d]) in conf/<env>/parameters_pairs.yml."
+        )
+    bad_symbols = [s for s in symbols if not _SYMBOL.match(str(s).upper())]
+    bad_intervals = [i for i in intervals if str(i) not in INTERVALS]
+    if bad_symbols or bad_intervals:
+        raise ValueError(
+            f"pairs: symbols {bad_symbols} / intervals {bad_intervals} are not Binance "
+            "symbols (2-20 letters or digits, e.g. ETHUSDT) or intervals "
+            f"({', '.join(INTERVALS)}); fix conf/<env>/parameters_pairs.yml."
+        )
+    pairs = [Pair(str(s).upper(), str(i)) for s in symbols for i in intervals]
+    duplicated = sorted({p.namespace for p in pairs if pairs.count(p) > 1})
+    if duplicated:
+        raise ValueError(f"pairs: {duplicated} listed twice; list each symbol once.")
+    return pairs
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``override`` merged in, nested dicts key by key (copies, no aliasing)."""
+    merged = copy.deepcopy(base)
+    for key, value in (override or {}).items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def pair_parameters(parameters: dict[str, Any], pair: Pair) -> dict[str, Any]:
+    """The parameter sections of one pair: the global sections, then the pair's symbol,
+    interval, dump file and registry names, then ``pairs.overrides`` for its interval and
+    for its namespace."""
+    config = parameters.get("pairs") or {}
+    sections = {name: parameters[name] for name in PAIR_SECTIONS if name in parameters}
+    own: dict[str, Any] = {
+        "data_engineering": {"symbol": pair.symbol, "interval": pair.interval},
+        "modelling": {
+            "registry": {
+                role: pair.format(template)
+                for role, template in (config.get("registry_names") or {}).items()
+            }
+        },
+    }
+    if config.get("dump_path"):
+        own["data_engineering"]["dump_path"] = pair.format(str(config["dump_path"]))
+    sections = _deep_merge(sections, own)
+    overrides = config.get("overrides") or {}
+    for key in (pair.interval, pair.namespace):
+        sections = _deep_merge(sections, overrides.get(key) or {})
+    return sections
+
+
+def expand_pairs(parameters: dict[str, Any]) -> dict[str, Any]:
+    """``parameters`` plus one namespaced copy of the pair sections per listed pair."""
+    pairs = listed_pairs(parameters)
+    clashes = [p.namespace for p in pairs if p.namespace in parameters]
+    if clashes:
+        raise ValueError(
+            f"pairs: the parameter name(s) {clashes} are taken; a listed pair's namespace "
+            "holds its own parameters. Rename those top-level parameters."
+        )
+    return {**parameters, **{p.namespace: pair_parameters(parameters, p) for p in pairs}}
+
+
+class PairsConfigLoader(OmegaConfigLoader):
+    """Kedro's OmegaConfigLoader whose parameters also hold every listed pair's namespaced
+    copy (``ethusdt_1d.modelling`` ...), with runtime ``--params`` already applied to the
+    global sections they are copied from."""
+
+    def __getitem__(self, key: str) -> dict[str, Any]:
+        config = super().__getitem__(key)
+        return expand_pairs(config) if key == "parameters" else config
+
+
+def session_pairs() -> list[Pair]:
+    """The pairs listed by the current session's parameters (conf/base+local without one)."""
+    from .session_config import session_config
+
+    return listed_pairs(session_config("parameters"))

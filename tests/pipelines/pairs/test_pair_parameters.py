@@ -1,0 +1,82 @@
+"""The pair list: namespaced parameters, names and the errors of a bad list."""
+
+from __future__ import annotations
+
+import pytest
+
+from cryptopythia.pairs import Pair, PairsConfigLoader, expand_pairs, listed_pairs
+
+
+def load_parameters(project, runtime_params=None) -> dict:
+    return PairsConfigLoader(
+        conf_source=str(project / "conf"),
+        base_env="base",
+        default_run_env="local",
+        merge_strategy={"parameters": "soft"},
+        runtime_params=runtime_params or {},
+    )["parameters"]
+
+
+def test_the_default_lists_no_pair_and_keeps_the_single_pipeline(kedro_project):
+    parameters = load_parameters(kedro_project)
+    assert listed_pairs(parameters) == []
+    assert "btcusdt_1d" not in parameters
+    assert parameters["modelling"]["registry"]["model_name"] == "btc_forecaster"
+
+
+def test_each_pair_gets_the_global_parameters_with_its_own_names(kedro_project):
+    parameters = load_parameters(
+        kedro_project,
+        {
+            "pairs": {
+                "symbols": ["ethusdt", "SOLUSDT"],
+                "intervals": ["1d", "4h"],
+                "dump_path": "dumps/{symbol_lower}-{interval}.csv",
+                "overrides": {
+                    "4h": {"modelling": {"horizon": 6}},
+                    "solusdt_4h": {"modelling": {"horizon": 3}},
+                },
+            },
+            "modelling": {"epochs": 3},  # --params on a global section reaches every pair
+        },
+    )
+    namespaces = [p.namespace for p in listed_pairs(parameters)]
+    assert namespaces == ["ethusdt_1d", "ethusdt_4h", "solusdt_1d", "solusdt_4h"]
+    eth = parameters["ethusdt_4h"]
+    assert eth["data_engineering"]["symbol"] == "ETHUSDT"
+    assert eth["data_engineering"]["interval"] == "4h"
+    assert eth["data_engineering"]["dump_path"] == "dumps/ethusdt-4h.csv"
+    assert eth["modelling"]["epochs"] == 3
+    assert eth["modelling"]["horizon"] == 6
+    assert parameters["solusdt_4h"]["modelling"]["horizon"] == 3  # the pair's own override last
+    assert parameters["solusdt_1d"]["modelling"]["horizon"] == parameters["modelling"]["horizon"]
+    assert eth["modelling"]["registry"]["model_name"] == "ethusdt_4h_forecaster"
+    assert eth["modelling"]["registry"]["scaler_name"] == "ethusdt_4h_scaler"
+    assert eth["modelling"]["registry"]["serving_model_name"] == "ethusdt_4h_candle_forecaster"
+    assert parameters["modelling"]["registry"]["model_name"] == "btc_forecaster"  # untouched
+
+
+@pytest.mark.parametrize(
+    ("pairs", "message"),
+    [
+        ({"symbols": ["ETH/USDT"], "intervals": ["1d"]}, r"\['ETH/USDT'\].*not Binance symbols"),
+        ({"symbols": ["ETHUSDT"], "intervals": ["2d"]}, r"\['2d'\].*intervals"),
+        ({"symbols": ["ETHUSDT"], "intervals": []}, "intervals is empty"),
+        ({"symbols": "ETHUSDT", "intervals": ["1d"]}, "must be lists"),
+        ({"symbols": ["ETHUSDT", "ethusdt"], "intervals": ["1d"]}, "listed twice"),
+    ],
+)
+def test_a_bad_pair_list_is_refused_with_the_fix(pairs, message):
+    with pytest.raises(ValueError, match=message):
+        listed_pairs({"pairs": pairs})
+
+
+def test_a_parameter_named_like_a_pair_is_refused():
+    with pytest.raises(ValueError, match="ethusdt_1d.*taken"):
+        expand_pairs({"pairs": {"symbols": ["ETHUSDT"], "intervals": ["1d"]}, "ethusdt_1d": 1})
+
+
+def test_placeholders_of_a_pair():
+    assert Pair("SHIBUSDT", "1d").format("{pair}/{symbol}/{symbol_lower}/{interval}") == (
+        "shibusdt_1d/SHIBUSDT/shibusdt/1d"
+    )
