@@ -164,21 +164,30 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout_seconds: float) -
 
 
 class ServedModel:
-    """`mlflow models serve -m <model_uri>` of a project's store on 127.0.0.1 (a context
-    manager yielding its base URL); ``workers`` is passed on as ``--workers``."""
+    """`mlflow models serve -m <model_uri>` on 127.0.0.1 (a context manager yielding its
+    base URL) from the project's sqlite store, or from ``tracking_uri`` (a tracking server)
+    in ``environment`` (default: this process's); ``workers`` is passed on as ``--workers``."""
 
     def __init__(
-        self, project: Path, model_uri: str, workers: int = 1, timeout_seconds: float = 240
+        self,
+        project: Path,
+        model_uri: str,
+        workers: int = 1,
+        timeout_seconds: float = 240,
+        tracking_uri: str | None = None,
+        environment: dict[str, str] | None = None,
     ) -> None:
         self.project, self.model_uri = project, model_uri
         self.workers, self.timeout_seconds = workers, timeout_seconds
+        self.tracking_uri = tracking_uri or f"sqlite:///{project / 'mlflow.db'}"
+        self.environment = os.environ if environment is None else environment
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> str:
         env = {
-            **os.environ,
-            "MLFLOW_TRACKING_URI": f"sqlite:///{self.project / 'mlflow.db'}",
+            **self.environment,
+            "MLFLOW_TRACKING_URI": self.tracking_uri,
             "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         }  # it execs uvicorn
         self.log = (self.project / f"serve-{self.port}.log").open("w")

@@ -66,7 +66,7 @@ class Process(AbstractContextManager):
         self.log.close()
 
 
-def _environment(**extra: str) -> dict[str, str]:
+def client_environment(**extra: str) -> dict[str, str]:
     """This process's environment without the S3 and tracking variables, the venv's bin
     first on PATH (MLflow execs uvicorn), plus ``extra``."""
     env = {k: v for k, v in os.environ.items() if k not in CLIENT_FREE_VARIABLES}
@@ -127,7 +127,7 @@ class MotoS3(AbstractContextManager):
         self.process = Process(
             [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", port],
             self.folder / "moto.log",
-            _environment(),
+            client_environment(),
             self.folder,
         ).__enter__()
         self.process.wait_until_up(f"{self.endpoint}/moto-api/", 60)
@@ -190,48 +190,11 @@ class TeamMlflowServer(AbstractContextManager):
                 "1",
             ],
             self.folder / "mlflow-server.log",
-            _environment(MLFLOW_S3_ENDPOINT_URL=self.s3.endpoint, **S3_KEYS),
+            client_environment(MLFLOW_S3_ENDPOINT_URL=self.s3.endpoint, **S3_KEYS),
             self.folder,
         ).__enter__()
         self.process.wait_until_up(f"{self.url}/health", 120)
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.process.__exit__()
-
-
-class ServedFromServer(AbstractContextManager):
-    """`mlflow models serve -m <model_uri>` resolving the model on the tracking server
-    ``tracking_uri`` (artifacts through its proxy: no S3 variables); yields its URL."""
-
-    def __init__(self, folder: Path, model_uri: str, tracking_uri: str) -> None:
-        self.folder, self.model_uri, self.tracking_uri = folder, model_uri, tracking_uri
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> str:
-        self.process = Process(
-            [
-                str(BIN / "mlflow"),
-                "models",
-                "serve",
-                "-m",
-                self.model_uri,
-                "--env-manager",
-                "local",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "--workers",
-                "1",
-            ],
-            self.folder / f"serve-{self.port}.log",
-            _environment(MLFLOW_TRACKING_URI=self.tracking_uri),
-            self.folder,
-        ).__enter__()
-        self.process.wait_until_up(f"{self.url}/ping", 240)
-        return self.url
 
     def __exit__(self, *exc: object) -> None:
         self.process.__exit__()

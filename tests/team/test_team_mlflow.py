@@ -29,12 +29,13 @@ from cryptopythia.serving.payload import payload_from_candles
 
 from conftest import DAILY_CANDLES, copy_project, run_kedro
 from support.modelling import PARAMS
+from support.project import ServedModel
 from support.team_services import (
     CLIENT_FREE_VARIABLES,
     MotoS3,
     Postgres,
-    ServedFromServer,
     TeamMlflowServer,
+    client_environment,
 )
 
 pytestmark = [
@@ -184,7 +185,13 @@ def test_team_env_tracks_registers_and_serves_through_postgres_and_s3(
         filepath=str(team_project / "data/02_intermediate/silver.csv"),
         datetime_columns=["open_time", "close_time"],
     ).load()
-    with ServedFromServer(tmp_path, f"models:/{NAMES['serving']}@staging", server.url) as url:
+    served = ServedModel(
+        tmp_path,
+        f"models:/{NAMES['serving']}@staging",
+        tracking_uri=server.url,
+        environment=client_environment(),  # no S3 endpoint or keys: artifacts via the server
+    )
+    with served as url:
         status, body = post(
             f"{url}/invocations",
             {

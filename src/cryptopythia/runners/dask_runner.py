@@ -74,19 +74,20 @@ class _DaskDataset(AbstractDataset):
         return {"name": self._name}
 
 
-def _start_mlflow_run(tracking: dict[str, str] | None) -> Any:
-    """Enter the driver's MLflow run on this worker (a no-op without one)."""
-    import contextlib
-
+def _enter_driver_run(tracking: dict[str, str] | None) -> None:
+    """Make the driver's MLflow run this worker's active run (once per worker process; it
+    stays active for the worker's next nodes: ending it would mark the run FINISHED)."""
     if not tracking:
-        return contextlib.nullcontext()
+        return
     import mlflow
 
-    mlflow.set_tracking_uri(tracking["uri"])
     active = mlflow.active_run()
     if active is not None and active.info.run_id == tracking["run_id"]:
-        return contextlib.nullcontext()
-    return mlflow.start_run(run_id=tracking["run_id"])
+        return
+    if active is not None:
+        mlflow.end_run()
+    mlflow.set_tracking_uri(tracking["uri"])
+    mlflow.start_run(run_id=tracking["run_id"])
 
 
 def _limit_tensorflow_threads(threads: int | None) -> None:
@@ -125,10 +126,10 @@ def _run_node_on_worker(
     _register_hooks(
         hook_manager, settings.HOOKS
     )  # not the plugins': kedro-mlflow's is the driver's
-    with _start_mlflow_run(tracking):
-        return Task(
-            node=node, catalog=catalog, is_async=is_async, hook_manager=hook_manager, run_id=run_id
-        ).execute()
+    _enter_driver_run(tracking)
+    return Task(
+        node=node, catalog=catalog, is_async=is_async, hook_manager=hook_manager, run_id=run_id
+    ).execute()
 
 
 def _driver_mlflow_run() -> dict[str, str] | None:
@@ -227,7 +228,6 @@ class DaskRunner(AbstractRunner):
         [shared_catalog] = client.scatter([catalog], broadcast=True, hash=False)
         futures: dict[Node, Any] = {}
         for node in nodes:
-            _log_node_parameters(hook_manager, node, catalog, self._is_async)
             dependencies = [futures[parent] for parent in pipeline.node_dependencies[node]]
             futures[node] = client.submit(
                 _run_node_on_worker,
@@ -238,10 +238,14 @@ class DaskRunner(AbstractRunner):
                 tracking,
                 self._tensorflow_threads,
                 *dependencies,
-                key=f"{node.name}-{run_id or 'run'}",
+                # Key prefix = the node's function: Dask learns one duration per function
+                # across pairs, which balances the pairs over the workers.
+                key=f"{node.func.__name__}-{node.name}-{run_id or 'run'}",
                 pure=False,
                 retries=self._retries,
             )
+        for node in nodes:  # while the workers run: the parameters are the driver's work
+            _log_node_parameters(hook_manager, node, catalog, self._is_async)
         node_of = {future.key: node for node, future in futures.items()}
         errored: dict[Node, BaseException] = {}
         for done, future in enumerate(as_completed(futures.values()), start=1):

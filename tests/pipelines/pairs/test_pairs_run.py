@@ -70,6 +70,25 @@ def test_two_pairs_from_binance_train_register_and_compare(kedro_project, fake_b
     assert "pairs.test.ethusdt_1d.rmse_ratio_to_naive" in run.data.metrics
     assert run.data.params["solusdt_1d.data_engineering.symbol"] == "SOLUSDT"
 
+    # The backtest and the inference, once per pair, each from that pair's registry names.
+    backtest = {"backtest.n_origins": 8, "backtest.refit_every": 8, "backtest.horizon": 3}
+    run_kedro(kedro_project, "backtest", params={**FAST, **backtest, "backtest.epochs": 1})
+    table = pd.read_csv(data / "08_reporting" / "pairs_backtest_summary.csv")
+    assert sorted(table["pair"]) == ["ethusdt_1d", "solusdt_1d"]
+    assert table["rmse_ratio_to_naive"].notna().all()
+    for namespace in ("ethusdt_1d", "solusdt_1d"):
+        gate = json.loads((data / "08_reporting" / "pairs" / namespace / "gate.json").read_text())
+        assert gate["promoted"] is False  # 8 origins, 1 epoch: the gate refuses
+    run_kedro(kedro_project, "inference", params={"inference.default_steps": 3})
+    for namespace in ("ethusdt_1d", "solusdt_1d"):
+        forecast = pd.read_csv(data / "07_model_output" / "pairs" / namespace / "forecast.csv")
+        assert len(forecast) == 3
+    eth_last = pd.read_csv(data / "02_intermediate" / "pairs" / "ethusdt_1d" / "silver.csv")[
+        "close"
+    ].iloc[-1]
+    eth_forecast = pd.read_csv(data / "07_model_output" / "pairs" / "ethusdt_1d" / "forecast.csv")
+    assert eth_forecast["forecast_close"].iloc[0] == pytest.approx(eth_last, rel=0.2)
+
     # One pair alone: only its candles are asked for.
     fake_binance.requests.clear()
     run_kedro(kedro_project, "data_engineering", params=LIVE, namespaces=["solusdt_1d"])

@@ -18,39 +18,28 @@ def create_summary_pipelines(namespaces: list[str]) -> dict[str, Pipeline]:
         return _summary_pipelines(namespaces)
 
 
+def _summary_pipeline(namespaces: list[str], summarise, report: str, stage: str) -> Pipeline:
+    """``summarise`` every pair's ``report`` into ``pairs_<stage>_summary`` and its metrics."""
+    return pipeline(
+        [
+            node(
+                summarise,
+                inputs={ns: f"{ns}.{report}" for ns in namespaces},
+                outputs=f"pairs_{stage}_summary",
+                name=f"summarise_pairs_{stage}",
+            ),
+            node(
+                pair_metrics,
+                inputs=f"pairs_{stage}_summary",
+                outputs=f"pairs_{stage}_metrics_mlflow",
+                name=f"log_pairs_{stage}_metrics",
+            ),
+        ],
+        tags="pairs",
+    )
+
+
 def _summary_pipelines(namespaces: list[str]) -> dict[str, Pipeline]:
-    training = pipeline(
-        [
-            node(
-                summarise_training,
-                inputs={ns: f"{ns}.modelling_report" for ns in namespaces},
-                outputs="pairs_training_summary",
-                name="summarise_pairs_training",
-            ),
-            node(
-                pair_metrics,
-                inputs="pairs_training_summary",
-                outputs="pairs_training_metrics_mlflow",
-                name="log_pairs_training_metrics",
-            ),
-        ],
-        tags="pairs",
-    )
-    backtest = pipeline(
-        [
-            node(
-                summarise_backtests,
-                inputs={ns: f"{ns}.backtest_summary" for ns in namespaces},
-                outputs="pairs_backtest_summary",
-                name="summarise_pairs_backtest",
-            ),
-            node(
-                pair_metrics,
-                inputs="pairs_backtest_summary",
-                outputs="pairs_backtest_metrics_mlflow",
-                name="log_pairs_backtest_metrics",
-            ),
-        ],
-        tags="pairs",
-    )
+    training = _summary_pipeline(namespaces, summarise_training, "modelling_report", "training")
+    backtest = _summary_pipeline(namespaces, summarise_backtests, "backtest_summary", "backtest")
     return {"training": training, "modelling": training, "backtest": backtest}
