@@ -47,17 +47,27 @@ class Pair:
         )
 
 
+def _as_list(value: Any, name: str) -> list[Any]:
+    """A list of ``pairs.<name>``; a string is split on spaces or ";" (``--params`` splits
+    its items on commas, so a list there is written "pairs.symbols=ETHUSDT SOLUSDT")."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [item for item in re.split(r"[\s;]+", value) if item]
+    if not isinstance(value, list | tuple):
+        raise ValueError(
+            f"pairs.{name} must be a list (e.g. symbols: [ETHUSDT, SOLUSDT], intervals: "
+            f"[1d]), not {value!r}; fix conf/<env>/parameters_pairs.yml or "
+            f'--params "pairs.{name}=ETHUSDT SOLUSDT".'
+        )
+    return list(value)
+
+
 def listed_pairs(parameters: dict[str, Any]) -> list[Pair]:
     """The (symbol, interval) pairs of ``parameters["pairs"]``, in order; [] when none."""
     config = parameters.get("pairs") or {}
-    symbols = config.get("symbols") or []
-    intervals = config.get("intervals") or []
-    if isinstance(symbols, str) or isinstance(intervals, str):
-        raise ValueError(
-            "pairs.symbols and pairs.intervals must be lists (e.g. symbols: [ETHUSDT, "
-            "SOLUSDT], intervals: [1d]); fix conf/<env>/parameters_pairs.yml or "
-            '--params "pairs.symbols=[ETHUSDT,SOLUSDT]".'
-        )
+    symbols = _as_list(config.get("symbols"), "symbols")
+    intervals = _as_list(config.get("intervals"), "intervals")
     if symbols and not intervals:
         raise ValueError(
             "pairs.symbols is set but pairs.intervals is empty: list at least one interval "

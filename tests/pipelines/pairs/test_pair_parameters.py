@@ -62,7 +62,7 @@ def test_each_pair_gets_the_global_parameters_with_its_own_names(kedro_project):
         ({"symbols": ["ETH/USDT"], "intervals": ["1d"]}, r"\['ETH/USDT'\].*not Binance symbols"),
         ({"symbols": ["ETHUSDT"], "intervals": ["2d"]}, r"\['2d'\].*intervals"),
         ({"symbols": ["ETHUSDT"], "intervals": []}, "intervals is empty"),
-        ({"symbols": "ETHUSDT", "intervals": ["1d"]}, "must be lists"),
+        ({"symbols": 5, "intervals": ["1d"]}, "pairs.symbols must be a list"),
         ({"symbols": ["ETHUSDT", "ethusdt"], "intervals": ["1d"]}, "listed twice"),
     ],
 )
@@ -74,6 +74,12 @@ def test_a_bad_pair_list_is_refused_with_the_fix(pairs, message):
 def test_a_parameter_named_like_a_pair_is_refused():
     with pytest.raises(ValueError, match="ethusdt_1d.*taken"):
         expand_pairs({"pairs": {"symbols": ["ETHUSDT"], "intervals": ["1d"]}, "ethusdt_1d": 1})
+
+
+def test_a_list_from_the_command_line_is_a_spaced_string():
+    # `--params "pairs.symbols=ETHUSDT SOLUSDT"`: Kedro splits --params items on commas.
+    pairs = listed_pairs({"pairs": {"symbols": "ETHUSDT  SOLUSDT", "intervals": "1d;4h"}})
+    assert [p.namespace for p in pairs] == ["ethusdt_1d", "ethusdt_4h", "solusdt_1d", "solusdt_4h"]
 
 
 def test_placeholders_of_a_pair():
