@@ -63,14 +63,14 @@ def test_a_network_trained_on_a_random_walk_forecasts_the_last_close():
     params = {
         **MODELLING,
         "layers": TINY_LAYERS,
-        "n_timesteps": 20,
+        "n_timesteps": 22,
         "horizon": 3,
         "epochs": 3,
         "verbose": 0,
     }
     units = check_parameters(FEATURE_PARAMS, "1d")["units"]
     table, spec = prepare_model_table(gold, params, units)
-    train, validation, _ = split_chronologically(table, params["split"], 20, 3)
+    train, validation, _ = split_chronologically(table, params["split"], params["n_timesteps"], 3)
     scaler = fit_scaler(train, spec)
     model, _ = train_model(train, validation, scaler, spec, params)
     weights = fit_shrinkage(model, scaler, validation, spec, 256, params["shrinkage"])

@@ -18,7 +18,7 @@ def test_progress_bar_stops_at_the_epoch_batch_count(capsys):
     params = {
         **MODELLING,
         "layers": TINY_LAYERS,
-        "n_timesteps": 20,
+        "n_timesteps": 22,
         "horizon": 2,
         "epochs": 2,
         "batch_size": 16,
@@ -29,8 +29,8 @@ def test_progress_bar_stops_at_the_epoch_batch_count(capsys):
     table, spec = prepare_model_table(
         build_gold(make_silver(700, seed=5), FEATURE_PARAMS, "1d"), params, units
     )
-    train, validation, _ = split_chronologically(table, params["split"], 20, 2)
-    batches = -(-count_windows(len(train), 20, 2) // 16)
+    train, validation, _ = split_chronologically(table, params["split"], params["n_timesteps"], 2)
+    batches = -(-count_windows(len(train), params["n_timesteps"], 2) // 16)
     assert batches % 4 != 0, "the case under test: the last execution runs past the end"
     train_model(train, validation, fit_scaler(train, spec), spec, params)
     counts = [(int(a), int(b)) for a, b in re.findall(r"(\d+)/(\d+)\b", capsys.readouterr().out)]

@@ -48,7 +48,7 @@ def make_forecaster(
     interval: str = "1d",
     horizon: int = 3,
     target: str = "log_return",
-    n_timesteps: int = 20,
+    n_timesteps: int = 22,
     shrinkage: list[float] | None = None,
     volatility: str = "garch",
 ) -> Forecaster:

@@ -34,6 +34,39 @@ def minimum_timesteps(layers: dict[str, Any]) -> int:
     return n_timesteps
 
 
+def stack_lengths(n_timesteps: int, layers: dict[str, Any]) -> list[tuple[int, int, int]]:
+    """Per Conv1D+MaxPooling1D block: its input length, its conv's output length and its
+    pool's output length (0 once the sequence has run out)."""
+    length, lengths = n_timesteps, []
+    for kernel, pool in zip(layers["conv_kernel_sizes"], layers["pool_sizes"]):
+        convolved = length - kernel + 1 if layers["padding"] == "valid" else length
+        pooled = max(convolved, 0) // pool
+        lengths.append((length, max(convolved, 0), pooled))
+        length = pooled
+    return lengths
+
+
+def unseen_timesteps(n_timesteps: int, layers: dict[str, Any]) -> int:
+    """How many of the newest candles of a window never reach the network's output.
+
+    MaxPooling1D (padding "valid") floors: a pool over an odd length drops its last
+    position, and with it the newest candles behind that position. Walked back from the
+    last position the LSTM sees to the newest input row it depends on.
+    """
+    lengths = stack_lengths(n_timesteps, layers)
+    if not lengths or lengths[-1][2] < 1:
+        return n_timesteps
+    newest = lengths[-1][2] - 1  # the LSTM reads every position it is given
+    blocks = zip(layers["conv_kernel_sizes"], layers["pool_sizes"], lengths)
+    for kernel, pool, (length_in, _, _) in reversed(list(blocks)):
+        newest = pool * newest + pool - 1  # the pool's last window
+        if layers["padding"] == "valid":
+            newest += kernel - 1
+        else:  # "same": Keras pads (kernel - 1) // 2 on the left, the rest on the right
+            newest = min(newest + kernel // 2, length_in - 1)
+    return n_timesteps - 1 - newest
+
+
 def resolve_precision(precision: str) -> str:
     """The Keras dtype policy to train with: ``"auto"`` is "mixed_bfloat16" on a CPU with
     native bfloat16 (AMX or AVX512-BF16 in /proc/cpuinfo) and no GPU, else "float32"."""

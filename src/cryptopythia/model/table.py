@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..candles import interval_of
 from .inputs import INPUT_MODES, input_name, scale_free_inputs
-from .network import PRECISIONS, minimum_timesteps
+from .network import PRECISIONS, minimum_timesteps, unseen_timesteps
 from .scaling import SCALERS
 from .targets import TARGET_KINDS, make_target, target_column
 
@@ -60,6 +60,19 @@ def check_modelling_params(params: dict[str, Any]) -> None:
             f"pools {list(layers['pool_sizes'])}, padding "
             f"{layers['padding']!r}): the minimum n_timesteps is {minimum}. "
             f"Use e.g. --params modelling.n_timesteps={minimum}, or fewer/smaller layers."
+        )
+    unseen = unseen_timesteps(n_timesteps, layers)
+    if unseen:
+        seen = [n for n in range(minimum, n_timesteps + 64) if not unseen_timesteps(n, layers)]
+        nearest = sorted(seen, key=lambda n: (abs(n - n_timesteps), n))[:3]
+        raise ValueError(
+            f"modelling.n_timesteps={n_timesteps} with padding {layers['padding']!r}: the "
+            f"Conv1D/MaxPooling1D stack (kernels {list(layers['conv_kernel_sizes'])}, pools "
+            f"{list(layers['pool_sizes'])}) never passes the newest {unseen} candles of a "
+            "window on to the LSTM (each MaxPooling1D drops the last position of an odd "
+            "length), so the network would forecast from stale candles. Use a window it "
+            f"sees whole, e.g. --params modelling.n_timesteps={sorted(nearest)[0]} "
+            f"(or {', '.join(str(n) for n in sorted(nearest)[1:])}), or padding 'same'."
         )
 
 

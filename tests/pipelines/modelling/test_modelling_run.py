@@ -99,7 +99,7 @@ def test_training_offline_run_logs_registers_and_reproduces(kedro_project, clien
     assert run.info.status == "FINISHED"
     assert run.info.run_name == "conv1d_lstm-log_return-n60-h7"
     params = run.data.params
-    assert params["modelling.n_timesteps"] == "60"
+    assert params["modelling.n_timesteps"] == "62"
     assert params["modelling.epochs"] == "2"
     assert params["modelling.layers.conv_filters"] == "[128, 256, 200, 150]"
     metrics = run.data.metrics
