@@ -36,5 +36,5 @@ def session_config(key: str) -> dict[str, Any]:
 
     try:
         return session_config_loader()[key] or {}
-    except (MissingConfigException, KeyError, ValueError, FileNotFoundError):
+    except (MissingConfigException, KeyError, FileNotFoundError):  # a bad value is raised
         return {}

@@ -141,6 +141,21 @@ def kedro_cli(project: Path, *args: str) -> float:
     return time.perf_counter() - start
 
 
+def post_json(url: str, body: dict, timeout_seconds: float = 120) -> tuple[int, dict]:
+    """POST ``body`` as JSON; the HTTP status and the decoded JSON answer (errors too)."""
+    import json
+    import urllib.error
+
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_seconds) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as probe:

@@ -8,11 +8,8 @@ mlflow.yml. The client (this process, `mlflow models serve`) has no S3 variable 
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import urllib.error
-import urllib.request
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -29,7 +26,7 @@ from cryptopythia.serving.payload import payload_from_candles
 
 from conftest import DAILY_CANDLES, copy_project, run_kedro
 from support.modelling import PARAMS
-from support.project import ServedModel
+from support.project import ServedModel, post_json
 from support.team_services import (
     CLIENT_FREE_VARIABLES,
     MotoS3,
@@ -100,17 +97,6 @@ def train(project: Path, dump: Path) -> dict:
     return run_kedro(
         project, "training", env="team", params={"data_engineering.dump_path": str(dump), **FAST}
     )
-
-
-def post(url: str, body: dict) -> tuple[int, dict]:
-    request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
 
 
 def test_team_env_tracks_registers_and_serves_through_postgres_and_s3(
@@ -192,7 +178,7 @@ def test_team_env_tracks_registers_and_serves_through_postgres_and_s3(
         environment=client_environment(),  # no S3 endpoint or keys: artifacts via the server
     )
     with served as url:
-        status, body = post(
+        status, body = post_json(
             f"{url}/invocations",
             {
                 "dataframe_split": payload_from_candles(silver).to_dict(

@@ -4,8 +4,6 @@ real `mlflow models serve` process give one answer; bad input gets clear errors 
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -19,7 +17,7 @@ from cryptopythia.serving.payload import payload_from_candles
 
 from conftest import DAILY_CANDLES, FOUR_HOUR_CANDLES, run_kedro
 from support.modelling import PARAMS
-from support.project import ServedModel, train_on_candles
+from support.project import ServedModel, post_json, train_on_candles
 
 pytestmark = pytest.mark.slow
 
@@ -36,17 +34,6 @@ def load_silver(project: Path) -> pd.DataFrame:
         filepath=str(project / "data/02_intermediate/silver.csv"),
         datetime_columns=["open_time", "close_time"],
     ).load()
-
-
-def post(url: str, body: dict) -> tuple[int, dict]:
-    request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
 
 
 @pytest.fixture
@@ -87,7 +74,7 @@ def test_inference_pyfunc_and_http_agree(served_model):
     np.testing.assert_allclose(shortest["forecast_close"], table["forecast_close"], rtol=1e-6)
     np.testing.assert_allclose(shortest["lower_95"], table["lower_95"], rtol=1e-6)
 
-    status, body = post(
+    status, body = post_json(
         url,
         {
             "dataframe_split": payload.to_dict(orient="split", index=False),
@@ -138,7 +125,7 @@ def test_inference_pyfunc_and_http_agree(served_model):
             "steps=0",
         ),
     ]:
-        status, answer = post(url, body)
+        status, answer = post_json(url, body)
         assert status == 400, (reason, status, answer)
         assert reason in answer["message"]
         assert "Traceback" not in json.dumps(answer)
@@ -213,7 +200,7 @@ def test_two_workers_answer_concurrent_clients_alike(kedro_project: Path, tmp_pa
     body = {"dataframe_split": payload.to_dict(orient="split", index=False), "params": {"steps": 3}}
     served = ServedModel(kedro_project, "models:/btc_candle_forecaster@staging", workers=2)
     with served as url, ThreadPoolExecutor(max_workers=12) as pool:
-        answers = list(pool.map(lambda _: post(f"{url}/invocations", body), range(12)))
+        answers = list(pool.map(lambda _: post_json(f"{url}/invocations", body), range(12)))
     assert [status for status, _ in answers] == [200] * 12
     closes = {tuple(row["forecast_close"] for row in a["predictions"]) for _, a in answers}
     assert len(closes) == 1

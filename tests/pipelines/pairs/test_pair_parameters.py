@@ -6,6 +6,8 @@ import pytest
 
 from cryptopythia.pairs import Pair, PairsConfigLoader, expand_pairs, listed_pairs
 
+from conftest import run_kedro
+
 
 def load_parameters(project, runtime_params=None) -> dict:
     return PairsConfigLoader(
@@ -69,6 +71,18 @@ def test_each_pair_gets_the_global_parameters_with_its_own_names(kedro_project):
 def test_a_bad_pair_list_is_refused_with_the_fix(pairs, message):
     with pytest.raises(ValueError, match=message):
         listed_pairs({"pairs": pairs})
+
+
+def test_a_bad_pair_list_stops_kedro_run_before_any_node(kedro_project):
+    # The pipeline registry reads the list too: it must not fall back to the single pair.
+    with pytest.raises(ValueError, match=r"\['ETH/USDT'\].*not Binance symbols"):
+        run_kedro(
+            kedro_project,
+            "training",
+            env="offline",
+            params={"pairs.symbols": "ETH/USDT", "pairs.intervals": "1d"},
+        )
+    assert not any((kedro_project / "data").glob("0[1-8]_*/*.csv"))
 
 
 def test_a_parameter_named_like_a_pair_is_refused():
