@@ -85,8 +85,10 @@ class Fault:
 
 class FakeBinance:
     """The server's state: klines per interval of ``symbol`` (``klines``) and of any other
-    listed symbol (``symbols[symbol][interval]``), queued faults, a request log, and
-    ``clock_offset_ms`` (server time = local time + offset; negative: behind)."""
+    listed symbol (``symbols[symbol][interval]``), queued faults, a request log,
+    ``clock_offset_ms`` (server time = local time + offset; negative: behind), and
+    ``latency_seconds`` per kline request, each recorded in ``kline_spans`` as (symbol,
+    monotonic start, monotonic end)."""
 
     def __init__(self, symbol: str = "BTCUSDT") -> None:
         self.symbol = symbol
@@ -95,6 +97,8 @@ class FakeBinance:
         self.faults: deque[Fault] = deque()
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.clock_offset_ms = 0
+        self.latency_seconds = 0.0
+        self.kline_spans: list[tuple[str, float, float]] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -166,7 +170,10 @@ class FakeBinance:
                     return self._send(404, json.dumps({"code": -1, "msg": "Not found"}))
                 fault = fake.faults.popleft() if fake.faults else None
                 if fault is None:
+                    started = time.monotonic()
+                    time.sleep(fake.latency_seconds)
                     status, body = fake._answer_klines(params)
+                    fake.kline_spans.append((params.get("symbol", ""), started, time.monotonic()))
                     return self._send(status, json.dumps(body))
                 if fault.kind == "timeout":
                     time.sleep(fault.delay)

@@ -14,7 +14,10 @@ runner and catalog API:
   ``mlflow.start_run(run_id=<the driver's run>)``: artifacts, metrics and registered
   models land in the same run as with the SequentialRunner;
 - a failing node fails its dependents only: other pairs finish, and the run then fails
-  with every failed node named by pair (nothing a finished pair saved is touched).
+  with every failed node named by pair (nothing a finished pair saved is touched);
+- ``concurrency_limits`` caps how many nodes of one function run at once across the
+  cluster (a ``distributed.Semaphore`` each): the pairs' fetches share one IP's Binance
+  request weight, whatever the number of workers.
 
 The cluster comes from conf/<env>/dask.yml: a scheduler address, else a LocalCluster.
 """
@@ -105,16 +108,18 @@ def _limit_tensorflow_threads(threads: int | None) -> None:
         pass
 
 
-def _run_node_on_worker(
+def _run_node_on_worker(  # noqa: PLR0913
     node: Node,
     catalog: CatalogProtocol,
     is_async: bool,
     run_id: str | None,
     tracking: dict[str, str] | None,
     tensorflow_threads: int | None,
+    limit: Any,
     *dependencies: Node,
 ) -> Node:
-    """Run one node on a Dask worker with the project's own hooks, in the driver's run."""
+    """Run one node on a Dask worker with the project's own hooks, in the driver's run;
+    holding a lease of ``limit`` (a ``distributed.Semaphore``) while it runs, if given."""
     from kedro.framework.hooks.manager import _create_hook_manager, _register_hooks
     from kedro.framework.project import PACKAGE_NAME, configure_project, settings
     from kedro.runner.task import Task
@@ -127,9 +132,31 @@ def _run_node_on_worker(
         hook_manager, settings.HOOKS
     )  # not the plugins': kedro-mlflow's is the driver's
     _enter_driver_run(tracking)
-    return Task(
+    task = Task(
         node=node, catalog=catalog, is_async=is_async, hook_manager=hook_manager, run_id=run_id
-    ).execute()
+    )
+    if limit is None:
+        return task.execute()
+    with limit:
+        return task.execute()
+
+
+def concurrency_limits(limits: dict[str, Any] | None, run_id: str | None) -> dict[str, Any]:
+    """One ``distributed.Semaphore`` per limited node function (``{function name: at most
+    this many at once}``), named for the run."""
+    from distributed import Semaphore
+
+    semaphores = {}
+    for function, leases in (limits or {}).items():
+        if not isinstance(leases, int) or isinstance(leases, bool) or leases < 1:
+            raise ValueError(
+                f"dask.yml cluster.concurrency_limits.{function}={leases!r}: give the most "
+                "nodes of that function that may run at once, a whole number >= 1."
+            )
+        semaphores[function] = Semaphore(
+            max_leases=leases, name=f"cryptopythia-{function}-{run_id or 'run'}"
+        )
+    return semaphores
 
 
 def _driver_mlflow_run() -> dict[str, str] | None:
@@ -196,6 +223,7 @@ class DaskRunner(AbstractRunner):
         config = self._cluster_config or _configured_cluster()
         self._tensorflow_threads = config.get("tensorflow_threads")
         self._retries = int(config.get("retries", 0))
+        self._limits = config.get("concurrency_limits") or {}
         with connect(config) as client:
             logger.info(
                 "Dask cluster: %s (dashboard %s).", client.scheduler.address, client.dashboard_link
@@ -226,6 +254,10 @@ class DaskRunner(AbstractRunner):
         load_counts = Counter(chain.from_iterable(n.inputs for n in nodes))
         tracking = _driver_mlflow_run()
         [shared_catalog] = client.scatter([catalog], broadcast=True, hash=False)
+        limits = concurrency_limits(self._limits, run_id)
+        unknown = sorted(set(limits) - {n.func.__name__ for n in nodes})
+        if unknown:
+            logger.warning("concurrency_limits name no node of this run: %s.", unknown)
         futures: dict[Node, Any] = {}
         for node in nodes:
             dependencies = [futures[parent] for parent in pipeline.node_dependencies[node]]
@@ -237,6 +269,7 @@ class DaskRunner(AbstractRunner):
                 run_id,
                 tracking,
                 self._tensorflow_threads,
+                limits.get(node.func.__name__),
                 *dependencies,
                 # Key prefix = the node's function: Dask learns one duration per function
                 # across pairs, which balances the pairs over the workers.
