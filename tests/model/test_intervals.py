@@ -53,6 +53,31 @@ def test_conformal_quantile_is_the_finite_sample_rank():
     assert conformal_quantile(scores, 0.0) == 0.0
 
 
+def straightforward_adaptive_quantile(scores, coverage, gamma, delay, window):
+    """Adaptive conformal inference as written in Gibbs & Candes: one conformal quantile of
+    the last ``window`` known scores per origin."""
+    alpha, missed, shift, quantile = 1.0 - coverage, {}, 0.0, float("inf")
+    for origin in range(window - 1 + delay, len(scores) + delay):
+        known = origin - delay + 1
+        if origin - delay in missed:
+            shift += gamma * (alpha - missed[origin - delay])
+        level = min(1.0 - (alpha + shift), window / (window + 1))
+        quantile = conformal_quantile(scores[known - window : known], level)
+        if origin < len(scores):
+            missed[origin] = float(scores[origin] > quantile)
+    return quantile
+
+
+def test_adaptive_quantile_equals_the_straightforward_replay_exactly():
+    rng = np.random.default_rng(7)
+    for trial in range(60):
+        scores = np.abs(rng.standard_t(3, int(rng.integers(150, 400))))
+        scores[rng.integers(0, len(scores), trial % 3)] = np.inf  # diverged forecasts
+        for coverage, gamma, delay in ((0.8, 0.005, 1), (0.95, 0.05, 3), (0.8, 0.1, 7)):
+            args = (scores, coverage, gamma, delay, 200)
+            assert adaptive_quantile(*args) == straightforward_adaptive_quantile(*args)
+
+
 @pytest.mark.parametrize("step", [1, 3])
 def test_adaptive_intervals_cover_a_garch_series_within_three_points(step):
     log_close = garch_log_closes(3200, seed=step)

@@ -15,10 +15,12 @@ has learnt from the forecasts made up to t - h only.
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
 
 logger = logging.getLogger(__name__)
 
@@ -120,11 +122,15 @@ def volatility_paths(
 def conformal_quantile(scores: np.ndarray, level: float) -> float:
     """The finite-sample conformal quantile of ``scores`` at ``level``: the
     ceil((n + 1) * level)-th smallest score (inf when that is beyond n, 0 for level <= 0)."""
-    scores = np.sort(np.asarray(scores, dtype="float64"))
-    if level <= 0 or len(scores) == 0:
+    return _ranked(np.sort(np.asarray(scores, dtype="float64")), level)
+
+
+def _ranked(sorted_scores: np.ndarray, level: float) -> float:
+    """``conformal_quantile`` of scores already sorted."""
+    if level <= 0 or len(sorted_scores) == 0:
         return 0.0 if level <= 0 else float("inf")
-    rank = int(np.ceil((len(scores) + 1) * min(level, 1.0)))
-    return float("inf") if rank > len(scores) else float(scores[rank - 1])
+    rank = math.ceil((len(sorted_scores) + 1) * min(level, 1.0))
+    return float("inf") if rank > len(sorted_scores) else float(sorted_scores[rank - 1])
 
 
 def adaptive_quantile(
@@ -136,20 +142,28 @@ def adaptive_quantile(
     At origin k only the scores of origins <= k - delay are known: its quantile comes from
     the last ``window`` of them, at level 1 - alpha_k (at most their largest: never an
     infinite interval), and alpha_k has learnt from the misses of the origins scored so far.
+    Every window is sorted at once up front (one vectorised sort); the replay, sequential
+    by nature (each level depends on earlier misses), then only picks ranks.
     """
     alpha = 1.0 - coverage
     scores = np.asarray(scores, dtype="float64")
     n_scores, target = len(scores), len(scores) - 1 + delay
-    missed = np.full(n_scores, np.nan)
+    if n_scores < window:
+        return float("inf")
+    # sorted_windows[j]: the scores[j : j + window], sorted; known at the origin whose
+    # known scores end at j + window
+    sorted_windows = np.sort(sliding_window_view(scores, window), axis=1)
+    values = scores.tolist()  # plain floats: the loop below runs once per origin
+    missed: list[float | None] = [None] * n_scores
     shift, quantile = 0.0, float("inf")
     for origin in range(window - 1 + delay, target + 1):
         known = origin - delay + 1  # scores[:known] are known at this origin
-        if not np.isnan(missed[origin - delay]):
+        if missed[origin - delay] is not None:
             shift += gamma * (alpha - missed[origin - delay])
         # capped at the largest recent score: ACI's level may pass 1 after a run of misses,
         # and an infinite interval tells a client nothing
         level = min(1.0 - (alpha + shift), window / (window + 1))
-        quantile = conformal_quantile(scores[known - window : known], level)
+        quantile = _ranked(sorted_windows[known - window], level)
         if origin < n_scores:
-            missed[origin] = float(scores[origin] > quantile)
+            missed[origin] = float(values[origin] > quantile)
     return quantile
