@@ -119,6 +119,13 @@ def throughput(project: Path, epochs: int) -> dict[str, Any]:
             f"pipeline defaults: tf.data windows, batch {batch}, {precision}, "
             f"steps_per_execution {steps}"
         ] = dict(batch=batch, steps=steps, precision=precision, data="tf")
+    # The alternatives the defaults were chosen against (modelling.jit_compile, batch_size).
+    ways[f"float32 with XLA (jit_compile): tf.data windows, batch {batch}"] = dict(
+        batch=batch, steps=steps, precision="float32", data="tf", jit=True
+    )
+    ways[f"float32, batch {2 * batch}: tf.data windows, steps_per_execution {steps}"] = dict(
+        batch=2 * batch, steps=steps, precision="float32", data="tf"
+    )
     models, rates = {}, {name: [] for name in ways}
     for name, way in ways.items():
         models[name] = build_model(
@@ -128,7 +135,7 @@ def throughput(project: Path, epochs: int) -> dict[str, Any]:
             params["layers"],
             params["learning_rate"],
             precision=way["precision"],
-            jit_compile=False,
+            jit_compile=way.get("jit", False),
             steps_per_execution=way["steps"],
         )
         if way["data"] == "tf":
