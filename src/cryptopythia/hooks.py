@@ -36,6 +36,18 @@ class ProjectConfigHook:
         # A pipeline set built for another session of this process may list other pairs.
         pipelines.configure(f"{PACKAGE_NAME}.pipeline_registry")
 
+    @hook_impl
+    def after_pipeline_run(self) -> None:
+        from .session_config import forget_config_loader
+
+        forget_config_loader()
+
+    @hook_impl
+    def on_pipeline_error(self) -> None:
+        from .session_config import forget_config_loader
+
+        forget_config_loader()
+
 
 class MlflowServerCheckHook:
     """Fail at once, with the fix, when the configured MLflow tracking server is down.
@@ -161,6 +173,14 @@ class DataLockHook:
         from filelock import FileLock, Timeout
 
         if "bronze" not in pipeline.all_outputs():
+            return
+        if "://" in self._path:  # an object store (the cluster env): no OS lock there
+            logger.warning(
+                "bronze is on an object store (%s): the OS file lock that keeps a second "
+                "data_engineering run of the same pair out only works on a file system; run "
+                "one data_engineering per pair at a time (one scheduled run does).",
+                self._path,
+            )
             return
         Path(self._path).parent.mkdir(parents=True, exist_ok=True)
         lock = FileLock(f"{self._path}.lock")

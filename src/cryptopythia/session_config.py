@@ -18,6 +18,11 @@ def remember_config_loader(config_loader: Any) -> None:
     _session["loader"] = config_loader
 
 
+def forget_config_loader() -> None:
+    """The session is over: later look-ups outside a session read ./conf again."""
+    _session.pop("loader", None)
+
+
 def session_config_loader() -> Any:
     """The current session's config loader, else one on ./conf (base + local)."""
     loader = _session.get("loader")

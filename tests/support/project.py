@@ -110,6 +110,11 @@ def run_kedro(
             return session.run(pipeline_names=[pipeline], runner=runner, namespaces=namespaces)
     finally:
         end_mlflow_runs()
+        # a session that failed before its pipeline ran (e.g. a bad pair list) leaves its
+        # config loader behind for the next look-up outside a session
+        from cryptopythia.session_config import forget_config_loader
+
+        forget_config_loader()
 
 
 def train_on_candles(

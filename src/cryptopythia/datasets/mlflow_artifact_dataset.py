@@ -39,7 +39,9 @@ class MlflowArtifactDataset(AbstractDataset):
     """An inner dataset saved to its own (local or remote) filepath and logged as an
     artifact of the MLflow run (the active one, or ``run_id``)."""
 
-    def __new__(cls, dataset: str | dict[str, Any], **kwargs: Any) -> Any:
+    def __new__(cls, dataset: str | dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        if dataset is None:  # unpickling (a Dask worker's copy of the catalog)
+            return super().__new__(cls)
         config = dataset if isinstance(dataset, dict) else {"type": dataset}
         if _protocol(str(config.get("filepath", ""))) in LOCAL_PROTOCOLS:
             return KedroMlflowArtifactDataset(dataset=dataset, **kwargs)
