@@ -14,6 +14,8 @@ from typing import Any
 import pandas as pd
 from kedro.framework.hooks import hook_impl
 
+from .session_config import forget_config_loader, remember_config_loader
+
 logger = logging.getLogger(__name__)
 
 
@@ -30,22 +32,18 @@ class ProjectConfigHook:
     def after_context_created(self, context: Any) -> None:
         from kedro.framework.project import PACKAGE_NAME, pipelines
 
-        from .session_config import remember_config_loader
-
         remember_config_loader(context.config_loader)
         # A pipeline set built for another session of this process may list other pairs.
         pipelines.configure(f"{PACKAGE_NAME}.pipeline_registry")
 
     @hook_impl
     def after_pipeline_run(self) -> None:
-        from .session_config import forget_config_loader
-
+        """The session's run is over: later look-ups outside a session read ./conf."""
         forget_config_loader()
 
     @hook_impl
     def on_pipeline_error(self) -> None:
-        from .session_config import forget_config_loader
-
+        """As after a run: a failed run's configuration is not the next session's."""
         forget_config_loader()
 
 
@@ -174,7 +172,9 @@ class DataLockHook:
 
         if "bronze" not in pipeline.all_outputs():
             return
-        if "://" in self._path:  # an object store (the cluster env): no OS lock there
+        from .datasets.mlflow_artifact_dataset import is_local
+
+        if not is_local(self._path):  # an object store (the cluster env): no OS lock there
             logger.warning(
                 "bronze is on an object store (%s): the OS file lock that keeps a second "
                 "data_engineering run of the same pair out only works on a file system; run "

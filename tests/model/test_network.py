@@ -60,7 +60,9 @@ def test_a_window_whose_newest_candles_are_never_seen_is_refused_with_windows_th
     params["n_timesteps"] = 60
     with pytest.raises(ValueError, match="never passes the newest 14 candles") as error:
         check_modelling_params(params)
-    assert "modelling.n_timesteps=46 (or 62, 78)" in str(error.value)
+    assert "(62, 46, 78), or padding 'same', e.g. --params modelling.n_timesteps=62" in str(
+        error.value
+    )
     params["n_timesteps"] = PARAMS["n_timesteps"]  # the default is seen whole
     check_modelling_params(params)
     assert unseen_timesteps(PARAMS["n_timesteps"], PARAMS["layers"]) == 0

@@ -27,7 +27,7 @@ class CandleCSVDataset(CSVDataset):
 
         silver:
           type: cryptopythia.datasets.CandleCSVDataset
-          filepath: data/02_intermediate/silver.csv
+          filepath: ${globals:data_root}/02_intermediate/silver.csv  # or s3://...
           datetime_columns: [open_time, close_time]
     """
 

@@ -8,7 +8,8 @@ a remote one it saves the inner dataset where its filepath says, then logs a tem
 local copy of what was written, so later nodes on other machines read the stored file
 and the run still holds the artifact.
 
-Example catalog entry (the same keys as kedro-mlflow's)::
+Example catalog entry (kedro-mlflow's keys; a remote inner dataset always loads from its
+store, never from a run's artifacts, so ``run_id`` only says where to log)::
 
     modelling_report:
       type: cryptopythia.datasets.MlflowArtifactDataset
@@ -31,8 +32,10 @@ from kedro_mlflow.io.artifacts import MlflowArtifactDataset as KedroMlflowArtifa
 LOCAL_PROTOCOLS = ("file", "local")
 
 
-def _protocol(filepath: str) -> str:
-    return filepath.split("://", 1)[0] if "://" in filepath else "file"
+def is_local(filepath: str) -> bool:
+    """Whether a dataset filepath is on this machine's file system (no fsspec protocol, or
+    file://)."""
+    return "://" not in filepath or filepath.split("://", 1)[0] in LOCAL_PROTOCOLS
 
 
 class MlflowArtifactDataset(AbstractDataset):
@@ -43,7 +46,7 @@ class MlflowArtifactDataset(AbstractDataset):
         if dataset is None:  # unpickling (a Dask worker's copy of the catalog)
             return super().__new__(cls)
         config = dataset if isinstance(dataset, dict) else {"type": dataset}
-        if _protocol(str(config.get("filepath", ""))) in LOCAL_PROTOCOLS:
+        if is_local(str(config.get("filepath", ""))):
             return KedroMlflowArtifactDataset(dataset=dataset, **kwargs)
         return super().__new__(cls)
 
@@ -75,7 +78,12 @@ class MlflowArtifactDataset(AbstractDataset):
         self._dataset.save(data)
         if not self._logging_activated:
             return
-        options = {**(self._config.get("fs_args") or {}), **(self._config.get("credentials") or {})}
+        fs_args = {  # the filesystem's own arguments, as kedro-datasets passes them
+            key: value
+            for key, value in (self._config.get("fs_args") or {}).items()
+            if key not in ("open_args_load", "open_args_save")
+        }
+        options = {**fs_args, **(self._config.get("credentials") or {})}
         filesystem, path = fsspec.core.url_to_fs(self._filepath, **options)
         with tempfile.TemporaryDirectory() as folder:
             local = Path(folder) / posixpath.basename(path)

@@ -47,12 +47,8 @@ def stack_lengths(n_timesteps: int, layers: dict[str, Any]) -> list[tuple[int, i
 
 
 def unseen_timesteps(n_timesteps: int, layers: dict[str, Any]) -> int:
-    """How many of the newest candles of a window never reach the network's output.
-
-    MaxPooling1D (padding "valid") floors: a pool over an odd length drops its last
-    position, and with it the newest candles behind that position. Walked back from the
-    last position the LSTM sees to the newest input row it depends on.
-    """
+    """How many of the newest candles of a window never reach the LSTM: each MaxPooling1D
+    drops the positions left over after its last whole pool (walked back from the end)."""
     lengths = stack_lengths(n_timesteps, layers)
     if not lengths or lengths[-1][2] < 1:
         return n_timesteps

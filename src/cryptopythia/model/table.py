@@ -65,14 +65,16 @@ def check_modelling_params(params: dict[str, Any]) -> None:
     if unseen:
         seen = [n for n in range(minimum, n_timesteps + 64) if not unseen_timesteps(n, layers)]
         nearest = sorted(seen, key=lambda n: (abs(n - n_timesteps), n))[:3]
+        choices = ", ".join(str(n) for n in nearest) or "none near it"
+        same = " or padding 'same'," if layers["padding"] == "valid" else ""
         raise ValueError(
             f"modelling.n_timesteps={n_timesteps} with padding {layers['padding']!r}: the "
             f"Conv1D/MaxPooling1D stack (kernels {list(layers['conv_kernel_sizes'])}, pools "
             f"{list(layers['pool_sizes'])}) never passes the newest {unseen} candles of a "
-            "window on to the LSTM (each MaxPooling1D drops the last position of an odd "
-            "length), so the network would forecast from stale candles. Use a window it "
-            f"sees whole, e.g. --params modelling.n_timesteps={sorted(nearest)[0]} "
-            f"(or {', '.join(str(n) for n in sorted(nearest)[1:])}), or padding 'same'."
+            "window on to the LSTM (a MaxPooling1D drops the positions left over when its "
+            "input length is not a multiple of its size), so the network would forecast "
+            f"from stale candles. Use a window it sees whole ({choices}),{same} e.g. --params "
+            f"modelling.n_timesteps={nearest[0] if nearest else minimum}."
         )
 
 

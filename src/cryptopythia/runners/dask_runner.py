@@ -15,9 +15,9 @@ runner and catalog API:
   models land in the same run as with the SequentialRunner;
 - a failing node fails its dependents only: other pairs finish, and the run then fails
   with every failed node named by pair (nothing a finished pair saved is touched);
-- ``concurrency_limits`` caps how many nodes of one function run at once across the
-  cluster (a ``distributed.Semaphore`` each): the pairs' fetches share one IP's Binance
-  request weight, whatever the number of workers.
+- ``concurrency_limits`` caps how many nodes of one function run at once on the cluster,
+  across runs (a ``distributed.Semaphore`` each): the pairs' fetches share one IP's
+  Binance request weight, whatever the number of workers.
 
 The cluster comes from conf/<env>/dask.yml: a scheduler address, else a LocalCluster.
 """
@@ -137,26 +137,37 @@ def _run_node_on_worker(  # noqa: PLR0913
     )
     if limit is None:
         return task.execute()
-    with limit:
+    from distributed import rejoin, secede
+
+    secede()  # wait for a lease without holding the worker's thread: others may run
+    limit.acquire()
+    rejoin()
+    try:
         return task.execute()
+    finally:
+        limit.release()
 
 
-def concurrency_limits(limits: dict[str, Any] | None, run_id: str | None) -> dict[str, Any]:
-    """One ``distributed.Semaphore`` per limited node function (``{function name: at most
-    this many at once}``), named for the run."""
-    from distributed import Semaphore
-
-    semaphores = {}
+def check_concurrency_limits(limits: dict[str, Any] | None) -> dict[str, int]:
+    """``{node function name: at most this many at once}``, each a whole number >= 1."""
     for function, leases in (limits or {}).items():
         if not isinstance(leases, int) or isinstance(leases, bool) or leases < 1:
             raise ValueError(
                 f"dask.yml cluster.concurrency_limits.{function}={leases!r}: give the most "
                 "nodes of that function that may run at once, a whole number >= 1."
             )
-        semaphores[function] = Semaphore(
-            max_leases=leases, name=f"cryptopythia-{function}-{run_id or 'run'}"
-        )
-    return semaphores
+    return dict(limits or {})
+
+
+def concurrency_limits(limits: dict[str, int]) -> dict[str, Any]:
+    """One ``distributed.Semaphore`` per limited node function, named for the function so
+    that every run on the cluster shares it (their fetches share one IP)."""
+    from distributed import Semaphore
+
+    return {
+        function: Semaphore(max_leases=leases, name=f"cryptopythia-{function}")
+        for function, leases in limits.items()
+    }
 
 
 def _driver_mlflow_run() -> dict[str, str] | None:
@@ -223,7 +234,7 @@ class DaskRunner(AbstractRunner):
         config = self._cluster_config or _configured_cluster()
         self._tensorflow_threads = config.get("tensorflow_threads")
         self._retries = int(config.get("retries", 0))
-        self._limits = config.get("concurrency_limits") or {}
+        self._limits = check_concurrency_limits(config.get("concurrency_limits"))
         with connect(config) as client:
             logger.info(
                 "Dask cluster: %s (dashboard %s).", client.scheduler.address, client.dashboard_link
@@ -254,10 +265,7 @@ class DaskRunner(AbstractRunner):
         load_counts = Counter(chain.from_iterable(n.inputs for n in nodes))
         tracking = _driver_mlflow_run()
         [shared_catalog] = client.scatter([catalog], broadcast=True, hash=False)
-        limits = concurrency_limits(self._limits, run_id)
-        unknown = sorted(set(limits) - {n.func.__name__ for n in nodes})
-        if unknown:
-            logger.warning("concurrency_limits name no node of this run: %s.", unknown)
+        limits = concurrency_limits(self._limits)
         futures: dict[Node, Any] = {}
         for node in nodes:
             dependencies = [futures[parent] for parent in pipeline.node_dependencies[node]]

@@ -97,7 +97,7 @@ def test_training_offline_run_logs_registers_and_reproduces(kedro_project, clien
     experiment = client.get_experiment_by_name("Bitcoin_Forecasting")
     (run,) = client.search_runs([experiment.experiment_id])
     assert run.info.status == "FINISHED"
-    assert run.info.run_name == "conv1d_lstm-log_return-n60-h7"
+    assert run.info.run_name == "conv1d_lstm-log_return-n62-h7"
     params = run.data.params
     assert params["modelling.n_timesteps"] == "62"
     assert params["modelling.epochs"] == "2"
