@@ -13,17 +13,8 @@ PRECISIONS = ("auto", "float32", "mixed_bfloat16")
 
 def conv_output_length(n_timesteps: int, layers: dict[str, Any]) -> int:
     """Length of the sequence the conv/pool stack hands to the first LSTM."""
-    length = n_timesteps
-    padding = layers["padding"]
-    for kernel, pool in zip(layers["conv_kernel_sizes"], layers["pool_sizes"]):
-        if padding == "valid":
-            length = length - kernel + 1
-        if length < 1:
-            return 0
-        length = length // pool  # MaxPooling1D, padding "valid", strides = pool size
-        if length < 1:
-            return 0
-    return length
+    lengths = stack_lengths(n_timesteps, layers)
+    return lengths[-1][1] if lengths else n_timesteps
 
 
 def minimum_timesteps(layers: dict[str, Any]) -> int:
@@ -34,14 +25,14 @@ def minimum_timesteps(layers: dict[str, Any]) -> int:
     return n_timesteps
 
 
-def stack_lengths(n_timesteps: int, layers: dict[str, Any]) -> list[tuple[int, int, int]]:
-    """Per Conv1D+MaxPooling1D block: its input length, its conv's output length and its
-    pool's output length (0 once the sequence has run out)."""
+def stack_lengths(n_timesteps: int, layers: dict[str, Any]) -> list[tuple[int, int]]:
+    """Per Conv1D+MaxPooling1D block: its input length and its pool's output length (0 once
+    the sequence has run out; MaxPooling1D pads "valid", strides = pool size)."""
     length, lengths = n_timesteps, []
     for kernel, pool in zip(layers["conv_kernel_sizes"], layers["pool_sizes"]):
         convolved = length - kernel + 1 if layers["padding"] == "valid" else length
         pooled = max(convolved, 0) // pool
-        lengths.append((length, max(convolved, 0), pooled))
+        lengths.append((length, pooled))
         length = pooled
     return lengths
 
@@ -50,11 +41,11 @@ def unseen_timesteps(n_timesteps: int, layers: dict[str, Any]) -> int:
     """How many of the newest candles of a window never reach the LSTM: each MaxPooling1D
     drops the positions left over after its last whole pool (walked back from the end)."""
     lengths = stack_lengths(n_timesteps, layers)
-    if not lengths or lengths[-1][2] < 1:
+    if not lengths or lengths[-1][1] < 1:
         return n_timesteps
-    newest = lengths[-1][2] - 1  # the LSTM reads every position it is given
+    newest = lengths[-1][1] - 1  # the LSTM reads every position it is given
     blocks = zip(layers["conv_kernel_sizes"], layers["pool_sizes"], lengths)
-    for kernel, pool, (length_in, _, _) in reversed(list(blocks)):
+    for kernel, pool, (length_in, _) in reversed(list(blocks)):
         newest = pool * newest + pool - 1  # the pool's last window
         if layers["padding"] == "valid":
             newest += kernel - 1
