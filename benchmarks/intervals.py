@@ -1,23 +1,32 @@
 """Interval benchmark: the adaptive conformal intervals of a forecaster whose shrinkage
 weights are 0 (it forecasts the last close, as the network did at every refit of the latest
-dense walk-forwards), for several `modelling.intervals` settings, in seconds instead of a
-walk-forward's half hour.
+dense walk-forwards), for several `modelling.intervals` settings, chosen out of sample, in
+minutes instead of a walk-forward's half hour.
 
-On the origins of the dense walk-forward (the last `--origins` candles of the real
-snapshot, the volatility model refitted every `--refit-every` candles on the inner train
-part of the rows before), each origin's interval is built as `model.forecaster` builds it:
-scores |log(actual / forecast)| / sigma_h of the latest calibration_window +
-adaptation_origins + horizon + 1 forecasts, adaptive conformal inference on them, forecast *
-exp(+-q * sigma_h). Usage:
+Each origin's interval is built by the library's own code path, ``model.forecaster.
+interval_quantiles`` (the one behind inference, the served model and the backtest), on the
+latest calibration_window + adaptation_origins + horizon + 1 forecasts of a zero-weight
+``Forecaster``; the volatility model is refitted every `refit_every` candles on the inner
+train part of the rows before. Beside it, the bar of the gate: naive persistence with
+RiskMetrics EWMA intervals (``backtest.volatility``), on the same origins.
 
+Three periods, so that no setting is chosen on the candles it is scored on:
+1. selection: the `origins` candles before the dense walk-forward's. Every setting is
+   scored; the one chosen has the lowest 80% interval score among those whose 80% coverage
+   is within the gate's 0.78-0.82 at every step;
+2. walk-forward: the dense walk-forward's origins (benchmarks/skill.py's): the defaults and
+   the chosen setting, per step, against the EWMA random walk;
+3. with ``--pairs`` (daily only): the defaults and the chosen setting on the last `origins`
+   candles of each of the 20 other daily USDT pairs in ../shared/data/pairs_1d, which played
+   no part in the choice.
+
+    .venv/bin/python benchmarks/intervals.py --interval 1d --pairs
     .venv/bin/python benchmarks/intervals.py --interval 4h
-    .venv/bin/python benchmarks/intervals.py --interval 1d
 
-Writes benchmarks/results/intervals_<interval>.json and prints a markdown table: the 80% and
-95% Winkler interval scores (USD, lower is better) and coverage per setting. With the
-defaults it reproduces the network's interval numbers of benchmarks/skill.py (within 0.1%: the
-volatility model is fitted on an approximate inner train part) when
-the network's weights were all 0.
+Writes benchmarks/results/intervals_<interval>.json and prints markdown tables: the 80% and
+95% Winkler interval scores (USD, lower is better) and coverage. With the defaults it
+reproduces the network's interval numbers of benchmarks/skill.py (within 0.1%: the volatility
+model is fitted on an approximate inner train part) when the network's weights were all 0.
 """
 
 from __future__ import annotations
@@ -26,7 +35,9 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,16 +45,19 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # tests/support: the snapshot's paths, the CPU
-from cryptopythia.model.intervals import adaptive_quantile, fit_garch, volatility_paths  # noqa: E402
+from cryptopythia.backtest.volatility import bounds, random_walk_sigmas  # noqa: E402
+from cryptopythia.model.forecaster import Forecaster, interval_quantiles  # noqa: E402
+from cryptopythia.model.intervals import fit_garch  # noqa: E402
 from cryptopythia.model.statistics import interval_score  # noqa: E402
 
 from support.project import DAILY_CANDLES, FOUR_HOUR_CANDLES, cpu_model  # noqa: E402
 
+PAIRS = ROOT.parent / "shared" / "data" / "pairs_1d"
 # Per interval: candles, dense walk-forward origins, refit spacing, horizon (conf/intraday's).
 SETTINGS = {"1d": (DAILY_CANDLES, 730, 30, 7), "4h": (FOUR_HOUR_CANDLES, 2190, 180, 6)}
 # The settings compared, on top of conf/base/parameters_modelling.yml's modelling.intervals.
 VARIANTS = {
-    "defaults (garch, window 200, gamma 0.005)": {},
+    "defaults": {},
     "ewma volatility": {"volatility": "ewma"},
     "calibration_window 500": {"calibration_window": 500},
     "calibration_window 1000": {"calibration_window": 1000},
@@ -51,88 +65,232 @@ VARIANTS = {
     # the same 350 replayed forecasts per request as the defaults (min_candles unchanged)
     "calibration_window 300, adaptation 50": {"calibration_window": 300, "adaptation_origins": 50},
     "calibration_window 340, adaptation 10": {"calibration_window": 340, "adaptation_origins": 10},
+    "calibration_window 340, adaptation 10, gamma 0.01": {
+        "calibration_window": 340,
+        "adaptation_origins": 10,
+        "aci_gamma": 0.01,
+    },
 }
+EWMA_WALK = "naive, EWMA random-walk intervals"
+GATE_COVERAGE = (0.78, 0.82)
 
 
-def naive_intervals(
-    closes: np.ndarray, settings: dict, n_origins: int, refit_every: int, horizon: int
-) -> dict[str, dict[str, list[float]]]:
-    """Per coverage: the interval score and the hit of every (origin, step) of the walk."""
+def walk(
+    closes: np.ndarray, origins: range, settings: dict[str, Any], refit_every: int, horizon: int
+) -> pd.DataFrame:
+    """One row per (origin, step, coverage) of a zero-weight forecaster's intervals and of
+    the EWMA random walk's: interval score and hit. An origin is the first forecast row:
+    its forecasts are made from closes[:origin]."""
     returns = np.r_[np.nan, np.diff(np.log(closes))]
-    replay = int(settings["calibration_window"]) + int(settings["adaptation_origins"])
-    replay += horizon + 1
-    results = {f"{c}": {"score": [], "hit": []} for c in settings["coverage"]}
-    first = len(closes) - n_origins
-    for start in range(first, len(closes), refit_every):
+    rows: list[dict[str, Any]] = []
+    for start in range(origins.start, origins.stop, refit_every):
+        block = list(range(start, min(start + refit_every, origins.stop)))
         # the refit's volatility model: the inner train part (0.85) of the rows before it
-        garch = None
-        if settings["volatility"] == "garch":
-            garch = fit_garch(returns[1 : int(start * 0.85)])
-        for origin in range(start, min(start + refit_every, len(closes))):
-            sigma = volatility_paths(returns[:origin], settings, garch, replay, horizon)
-            past = np.arange(origin - replay, origin)  # replayed origins' last closes
-            for step in range(1, min(horizon, len(closes) - origin) + 1):
-                known = past[: replay - step]
-                scores = np.abs(np.log(closes[known + step] / closes[known]))
-                scores /= sigma[: replay - step, step - 1]
-                actual = closes[origin - 1 + step]
-                for coverage in settings["coverage"]:
-                    q = adaptive_quantile(
-                        scores,
-                        coverage,
-                        settings["aci_gamma"],
-                        step,
-                        settings["calibration_window"],
-                    )
-                    radius = q * sigma[-1, step - 1]
-                    lower, upper = closes[origin - 1] * np.exp([-radius, radius])
-                    score = interval_score(np.array([actual]), lower, upper, coverage)
-                    results[f"{coverage}"]["score"].append(float(score[0]))
-                    results[f"{coverage}"]["hit"].append(bool(lower <= actual <= upper))
-    return results
+        garch = (
+            fit_garch(returns[1 : int(start * 0.85)]) if settings["volatility"] == "garch" else None
+        )
+        forecaster = Forecaster(
+            model=None,
+            scaler=None,
+            spec={"horizon": horizon},
+            feature_params={},
+            interval="",
+            shrinkage=[0.0] * horizon,
+            intervals=settings,
+            garch=garch,
+        )
+        replay = forecaster.replay_origins + horizon + 1  # as model.forecaster.forecast
+        rows_read = replay + int(settings["ewma_window"]) + 1  # all volatility_paths reads
+        ewma = random_walk_sigmas(closes, block, horizon, settings, "ewma", 0)
+        for position, origin in enumerate(block):
+            recent = closes[origin - rows_read : origin]
+            paths = np.repeat(recent[-replay:, None], horizon, axis=1)  # naive: the last close
+            quantiles, sigma = interval_quantiles(
+                forecaster, pd.DataFrame({"close_usd": recent}), paths, horizon
+            )
+            steps = np.arange(1, min(horizon, len(closes) - origin) + 1)
+            actual, last = closes[origin - 1 + steps], closes[origin - 1]
+            for coverage in settings["coverage"]:
+                label = f"{round(coverage * 100)}"
+                radius = np.asarray(quantiles[label])[steps - 1] * sigma[steps - 1]
+                for model, (lower, upper) in {
+                    "network": (last * np.exp(-radius), last * np.exp(radius)),
+                    EWMA_WALK: tuple(b[steps - 1] for b in bounds(last, ewma[position], coverage)),
+                }.items():
+                    scores = interval_score(actual, lower, upper, coverage)
+                    hits = (lower <= actual) & (actual <= upper)
+                    rows += [
+                        {"model": model, "step": int(s), "coverage": label, "score": sc, "hit": h}
+                        for s, sc, h in zip(steps, scores, hits, strict=True)
+                    ]
+    return pd.DataFrame(rows)
+
+
+def summary(frame: pd.DataFrame) -> dict[str, Any]:
+    """Mean interval score and coverage overall and per step, per coverage level."""
+    result: dict[str, Any] = {}
+    for label, group in frame.groupby("coverage"):
+        per_step = group.groupby("step").agg(score=("score", "mean"), hit=("hit", "mean"))
+        result[label] = {
+            "interval_score": _significant(group["score"].mean()),
+            "coverage": round(float(group["hit"].mean()), 4),
+            "interval_score_by_step": [_significant(v) for v in per_step["score"]],
+            "coverage_by_step": [round(float(v), 4) for v in per_step["hit"]],
+        }
+    return result
+
+
+def _significant(value: float) -> float:
+    """Six significant digits: pair prices range from 1e-5 (SHIB) to 1e5 USDT (BTC)."""
+    return float(f"{float(value):.6g}")
+
+
+def scored(
+    closes: np.ndarray, origins: range, settings: dict[str, Any], refit_every: int, horizon: int
+) -> dict[str, dict[str, Any]]:
+    """``summary`` of the zero-weight forecaster and of the EWMA random walk."""
+    frame = walk(closes, origins, settings, refit_every, horizon)
+    return {model: summary(group) for model, group in frame.groupby("model")}
+
+
+def choose(period: dict[str, dict[str, Any]]) -> str:
+    """The setting with the lowest 80% interval score on a period among those whose 80%
+    coverage is within the gate's band at every step."""
+    low, high = GATE_COVERAGE
+    calibrated = {
+        name: result["network"]["80"]["interval_score"]
+        for name, result in period.items()
+        if all(low <= c <= high for c in result["network"]["80"]["coverage_by_step"])
+    }
+    return min(calibrated, key=calibrated.get)
+
+
+def pairs_check(
+    base: dict[str, Any], names: list[str], n_origins: int, refit_every: int, horizon: int
+) -> list[dict[str, Any]]:
+    """Settings ``names`` on the last ``n_origins`` candles of each other daily pair (its
+    later half when its history is short): 80% interval scores and coverage."""
+    rows = []
+    for path in sorted(PAIRS.glob("*_1d.csv")):
+        closes = pd.read_csv(path)["close"].to_numpy(dtype="float64")
+        origins = range(max(len(closes) - n_origins, len(closes) // 2), len(closes))
+        row: dict[str, Any] = {"pair": path.stem, "origins": len(origins)}
+        for name in names:
+            result = scored(closes, origins, {**base, **VARIANTS[name]}, refit_every, horizon)
+            row[name] = {model: result[model]["80"] for model in result}
+        rows.append(row)
+    return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--interval", choices=sorted(SETTINGS), default="4h")
+    parser.add_argument("--pairs", action="store_true", help="also check on the other pairs (1d)")
     args = parser.parse_args()
     path, n_origins, refit_every, horizon = SETTINGS[args.interval]
     closes = pd.read_csv(path)["close"].to_numpy(dtype="float64")
     base = yaml.safe_load((ROOT / "conf/base/parameters_modelling.yml").read_text())
-    rows = []
-    for name, override in VARIANTS.items():
-        settings = {**base["modelling"]["intervals"], **override}
-        results = naive_intervals(closes, settings, n_origins, refit_every, horizon)
-        row = {"setting": name, **override}
-        for coverage, values in results.items():
-            label = round(float(coverage) * 100)
-            row[f"interval_score_{label}"] = round(float(np.mean(values["score"])), 1)
-            row[f"coverage_{label}"] = round(float(np.mean(values["hit"])), 4)
-        rows.append(row)
+    base = base["modelling"]["intervals"]
+    walk_forward = range(len(closes) - n_origins, len(closes))
+    periods = {
+        "selection": range(walk_forward.start - n_origins, walk_forward.start),
+        "walk_forward": walk_forward,
+    }
+    started = time.perf_counter()
+    results: dict[str, Any] = {
+        "interval": args.interval,
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "origins": n_origins,
+        "refit_every": refit_every,
+        "horizon": horizon,
+        "variants": VARIANTS,
+    }
+    for period, origins in periods.items():
+        results[f"{period}_period"] = _period(path, origins)
+        results[period] = {
+            name: scored(closes, origins, {**base, **override}, refit_every, horizon)
+            for name, override in VARIANTS.items()
+        }
+    # chosen: out of sample; in hindsight: on the candles it is scored on (for contrast)
+    results["chosen"] = choose(results["selection"])
+    results["best_in_hindsight"] = choose(results["walk_forward"])
+    if args.pairs:
+        names = list(dict.fromkeys(["defaults", results["chosen"], results["best_in_hindsight"]]))
+        results["pairs"] = pairs_check(base, names, n_origins, refit_every, horizon)
+    results["seconds"] = round(time.perf_counter() - started, 1)
     out = ROOT / "benchmarks" / "results" / f"intervals_{args.interval}.json"
-    out.write_text(
-        json.dumps(
-            {
-                "interval": args.interval,
-                "cpu": cpu_model(),
-                "cores": os.cpu_count(),
-                "origins": n_origins,
-                "refit_every": refit_every,
-                "horizon": horizon,
-                "variants": rows,
-            },
-            indent=2,
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(markdown(results))
+
+
+def _period(path: Path, origins: range) -> list[str]:
+    """The first and last origin's candle dates (the first forecast candle)."""
+    times = pd.to_datetime(pd.read_csv(path)["open_time"], unit="ms", utc=True)
+    return [str(times.iloc[origins.start]), str(times.iloc[origins.stop - 1])]
+
+
+def markdown(results: dict[str, Any]) -> str:
+    chosen, hindsight = results["chosen"], results["best_in_hindsight"]
+    lines = [
+        f"{results['interval']}: selection {results['selection_period'][0][:10]} -> "
+        f"{results['selection_period'][1][:10]}, walk-forward "
+        f"{results['walk_forward_period'][0][:10]} -> {results['walk_forward_period'][1][:10]}, "
+        f"{results['origins']} origins each, steps 1..{results['horizon']}, naive forecast; "
+        f"{results['cpu']}, {results['cores']} cores, float64; {results['seconds']} s. "
+        f"Chosen on the selection period: **{chosen}**; best in hindsight on the "
+        f"walk-forward period: {hindsight}.",
+        "",
+        "| setting | selection: 80% score | 80% coverage by step | 95% score "
+        "| walk-forward: 80% score | 80% coverage by step | 95% score |",
+        "|---|---:|---|---:|---:|---|---:|",
+    ]
+    selection, walk_forward = results["selection"], results["walk_forward"]
+    rows = {name: (selection[name]["network"], walk_forward[name]["network"]) for name in selection}
+    rows[EWMA_WALK] = (selection["defaults"][EWMA_WALK], walk_forward["defaults"][EWMA_WALK])
+    for name, pair in rows.items():
+        cells = []
+        for result in pair:
+            r80, r95 = result["80"], result["95"]
+            cells.append(
+                f"{r80['interval_score']:,.0f} | {min(r80['coverage_by_step']):.3f}-"
+                f"{max(r80['coverage_by_step']):.3f} | {r95['interval_score']:,.0f}"
+            )
+        mark = " (chosen)" if name == chosen else (" (hindsight)" if name == hindsight else "")
+        lines.append(f"| {name}{mark} | {' | '.join(cells)} |")
+    lines += ["", "Walk-forward period, 80% interval score by step (and coverage):", ""]
+    header = " | ".join(str(s) for s in range(1, results["horizon"] + 1))
+    lines += [f"| | overall | {header} |", "|---|---:|" + "---:|" * results["horizon"]]
+    shown = {
+        name: walk_forward[name]["network"]["80"] for name in dict.fromkeys([chosen, hindsight])
+    }
+    shown[EWMA_WALK] = walk_forward["defaults"][EWMA_WALK]["80"]
+    for name, r80 in shown.items():
+        cells = " | ".join(
+            f"{s:,.0f} ({c:.3f})"
+            for s, c in zip(r80["interval_score_by_step"], r80["coverage_by_step"], strict=True)
         )
-        + "\n"
-    )
-    print(f"{args.interval}: {n_origins} origins, steps 1..{horizon}, naive forecast\n")
-    print("| setting | 80% interval score | 80% coverage | 95% interval score | 95% coverage |")
-    print("|---|---:|---:|---:|---:|")
-    for row in rows:
-        print(
-            f"| {row['setting']} | {row['interval_score_80']:,.0f} | {row['coverage_80']:.3f} "
-            f"| {row['interval_score_95']:,.0f} | {row['coverage_95']:.3f} |"
-        )
+        lines.append(f"| {name} | {r80['interval_score']:,.0f} | {cells} |")
+    if "pairs" in results:
+        lines += [
+            "",
+            f"Other daily pairs: 80% interval score of {hindsight} and of the defaults, as ratios "
+            "(below 1: better), and 80% coverage:",
+            "",
+            "| pair | origins | hindsight / defaults | defaults / EWMA walk "
+            "| hindsight / EWMA walk | 80% coverage: defaults, hindsight |",
+            "|---|---:|---:|---:|---:|---|",
+        ]
+        for row in results["pairs"]:
+            d, h = row["defaults"]["network"], row[hindsight]["network"]
+            e = row["defaults"][EWMA_WALK]["interval_score"]
+            lines.append(
+                f"| {row['pair']} | {row['origins']} | "
+                f"{h['interval_score'] / d['interval_score']:.4f} | "
+                f"{d['interval_score'] / e:.4f} | {h['interval_score'] / e:.4f} | "
+                f"{d['coverage']:.3f}, {h['coverage']:.3f} |"
+            )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,13 @@
 """Serving benchmark: latency of `mlflow models serve` and the time of the inference run.
 
-Trains a model on the real daily candles in a throw-away copy of the project (a few
-epochs: the network's quality does not change the cost of a forecast), starts
-`mlflow models serve -m models:/btc_candle_forecaster@staging` on 127.0.0.1, sends N
+Trains two models on the real daily candles in a throw-away copy of the project (a few
+epochs: the network's quality does not change the cost of a forecast): v1 with the default
+parameters (shrinkage weights fitted: where they are all 0, as on BTC daily, a request
+does not run the network) and v2 with `modelling.shrinkage.enabled=false` (weights 1: every
+request replays the network on its recent windows). For each it starts
+`mlflow models serve -m models:/btc_candle_forecaster/<version>` on 127.0.0.1, sends N
 sequential one-step forecast requests and reports p50/p95/p99 latency and requests/s;
-then, for 1, 2 and 4 `--workers`, 1, 10 and 20 concurrent clients (threads, each
+then, for the default model, for 1, 2 and 4 `--workers`, 1, 10 and 20 concurrent clients (threads, each
 sending requests back to back) and reports p50/p99 latency and requests/s per cell;
 then times `kedro run --pipeline inference` for a 30-candle forecast against the time
 Python needs to import TensorFlow (the start-up the target excludes). Usage:
@@ -38,6 +41,8 @@ from support.project import ServedModel, copy_project, cpu_model, kedro_cli  # n
 
 BIN = Path(sys.executable).parent
 WORKERS = (1, 2, 4)
+# The two registered versions the benchmark trains.
+MODELS = {1: "default parameters", 2: "shrinkage off (the network at every step)"}
 CLIENTS = (1, 10, 20)
 
 
@@ -50,6 +55,14 @@ def post(url: str, payload: bytes) -> float:
     with urllib.request.urlopen(call, timeout=120) as response:
         response.read()
     return time.perf_counter() - start
+
+
+def shrinkage_weights(version: int) -> list[float]:
+    """The per-step network weights the served version carries (its config artifact)."""
+    import mlflow
+
+    model = mlflow.pyfunc.load_model(f"models:/btc_candle_forecaster/{version}")
+    return [round(w, 3) for w in model.unwrap_python_model().forecaster.shrinkage]
 
 
 def concurrency_cell(url: str, payload: bytes, clients: int, requests: int) -> dict[str, float]:
@@ -77,16 +90,18 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         project = copy_project(Path(folder), with_source=True)
-        kedro_cli(
-            project,
-            "--pipelines",
-            "training",
-            "--env",
-            "offline",
-            "--params",
-            f"data_engineering.dump_path={DAILY},modelling.epochs=2",
-        )
+        for extra in ("", ",modelling.shrinkage.enabled=false"):  # versions 1 and 2
+            kedro_cli(
+                project,
+                "--pipelines",
+                "training",
+                "--env",
+                "offline",
+                "--params",
+                f"data_engineering.dump_path={DAILY},modelling.epochs=2{extra}",
+            )
         os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{project / 'mlflow.db'}"
+        weights = {version: shrinkage_weights(version) for version in MODELS}
 
         # What a client sends: the latest candles, Binance kline columns.
         raw = pd.read_csv(DAILY).tail(600)  # >= modelling.registry.min_candles (500)
@@ -99,16 +114,27 @@ def main() -> None:
             }
         ).encode()
 
-        with ServedModel(project, "models:/btc_candle_forecaster@staging") as url:
-            for _ in range(10):  # warm-up: first calls trace the network
-                post(url, payload)
-            start = time.perf_counter()
-            latencies = np.array([post(url, payload) for _ in range(args.requests)]) * 1000
-            elapsed = time.perf_counter() - start
+        sequential = {}
+        for version, model in MODELS.items():
+            with ServedModel(project, f"models:/btc_candle_forecaster/{version}") as url:
+                for _ in range(10):  # warm-up: first calls trace the network
+                    post(url, payload)
+                start = time.perf_counter()
+                latencies = np.array([post(url, payload) for _ in range(args.requests)]) * 1000
+                elapsed = time.perf_counter() - start
+            sequential[model] = {
+                "version": version,
+                "shrinkage_weights": weights[version],
+                "latency_ms": {
+                    q: float(np.percentile(latencies, int(q[1:]))) for q in ("p50", "p95", "p99")
+                },
+                "requests_per_second": args.requests / elapsed,
+            }
+            print(f"{model}: {sequential[model]}", flush=True)
 
         concurrency = []
         for workers in WORKERS:
-            with ServedModel(project, "models:/btc_candle_forecaster@staging", workers) as url:
+            with ServedModel(project, "models:/btc_candle_forecaster/1", workers) as url:
                 for _ in range(10 * workers):  # warm every worker up
                     post(url, payload)
                 for clients in CLIENTS:
@@ -131,10 +157,7 @@ def main() -> None:
     results = {
         "requests": args.requests,
         "payload_candles": len(raw),
-        "latency_ms": {
-            q: float(np.percentile(latencies, int(q[1:]))) for q in ("p50", "p95", "p99")
-        },
-        "requests_per_second": args.requests / elapsed,
+        "sequential": sequential,
         "concurrency": concurrency,
         "cpu": cpu_model(),
         "cores": os.cpu_count(),
@@ -147,14 +170,16 @@ def main() -> None:
     (ROOT / "benchmarks" / "results" / "serve.json").write_text(
         json.dumps(results, indent=2) + "\n"
     )
-    lat = results["latency_ms"]
     print("| measure | value |")
     print("|---|---|")
-    print(
-        f"| one-step forecast over HTTP ({args.requests} sequential requests, "
-        f"{len(raw)} candles each) | p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms, "
-        f"p99 {lat['p99']:.1f} ms; {results['requests_per_second']:.1f} requests/s |"
-    )
+    for model, cell in sequential.items():
+        lat = cell["latency_ms"]
+        print(
+            f"| one-step forecast over HTTP, {model} (weights {cell['shrinkage_weights']}; "
+            f"{args.requests} sequential requests, {len(raw)} candles each) | p50 "
+            f"{lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms, p99 {lat['p99']:.1f} ms; "
+            f"{cell['requests_per_second']:.1f} requests/s |"
+        )
     print(
         f"| `kedro run --pipeline inference`, 30 candles (median of {args.runs}) | "
         f"{results['inference_run_seconds_median']:.1f} s, of which importing TensorFlow, "

@@ -41,10 +41,20 @@ SETTINGS = {
     "4h": (
         FOUR_HOUR_CANDLES,
         "data_engineering.interval=4h,modelling.horizon=6,backtest.n_origins=2190,"
-        "backtest.refit_every=180,backtest.horizon=6",
+        "backtest.refit_every=180,backtest.horizon=6,"
+        "modelling.intervals.calibration_window=340,modelling.intervals.adaptation_origins=10",
     ),
 }
-MODELS = ("conv1d_lstm", "naive", "naive_ewma", "naive_garch", "drift", "AutoETS")
+# conv1d_lstm_unshrunk: the network's own forecasts before shrinkage (points only)
+MODELS = (
+    "conv1d_lstm",
+    "conv1d_lstm_unshrunk",
+    "naive",
+    "naive_ewma",
+    "naive_garch",
+    "drift",
+    "AutoETS",
+)
 STEP_COLUMNS = (
     "rmse_ratio_to_naive",
     "mae_ratio_to_naive",
@@ -132,6 +142,9 @@ def main() -> None:
     )
     network = by_step[by_step["model"] == "conv1d_lstm"]
     print(markdown(network[["key", *STEP_COLUMNS]].rename(columns={"key": "step"})) + "\n")
+    unshrunk = by_step[by_step["model"] == "conv1d_lstm_unshrunk"]
+    print("Before shrinkage:\n")
+    print(markdown(unshrunk[["key", *STEP_COLUMNS[:7]]].rename(columns={"key": "step"})) + "\n")
     columns = [
         "model",
         "n",

@@ -9,7 +9,9 @@
 2. Training throughput (samples/s per epoch) on the same training windows, in one
    process, epochs interleaved so that a noisy shared CPU hits every way alike:
    - the reference recipe as written: windows copied into an in-memory array by a Python
-     loop, plain ``model.fit(X, y)`` at its batch size (64), float32;
+     loop, plain ``model.fit(X, y)`` at its batch size (64), float32 (Keras feeds numpy
+     arrays through its own autotuned tf.data pipeline, whose iterator shutdown stalls
+     some epochs by ~0.6 s on 2 cores; the pipeline's ``window_dataset`` does not tune);
    - the pipeline's data path at the reference recipe's batch size and float32:
      ``window_dataset`` (tf.data, windows gathered by index from one copy of the series)
      and ``steps_per_execution``;

@@ -114,6 +114,32 @@ def test_zero_shrinkage_forecasts_the_last_close(daily):
     np.testing.assert_allclose(result["forecast_close"], silver["close"].iloc[-1], rtol=1e-12)
 
 
+def test_zero_shrinkage_skips_the_network_and_changes_nothing(daily):
+    """Weights 0 at every step: the replayed paths are exactly what shrinking the network's
+    own paths gives, and the forecast is made without the network at all."""
+    from dataclasses import replace
+
+    from cryptopythia.features import build_gold
+    from cryptopythia.model.forecaster import origin_paths
+    from cryptopythia.model.shrinkage import shrink
+    from cryptopythia.model.table import model_table
+
+    silver, _ = daily
+    naive = make_forecaster(silver, shrinkage=[0.0, 0.0, 0.0])
+    spec = naive.spec
+    table = model_table(build_gold(silver, naive.feature_params, "1d"), spec)
+    windows = last_windows(scale_table(naive.scaler, table, spec), spec["n_timesteps"])[-50:]
+    raw = naive.model.predict(windows, verbose=0)
+    last = table["close_usd"].to_numpy()[-50:]
+    network = target_to_close(inverse_target(naive.scaler, raw), last, spec["target"])
+    assert not np.allclose(network, last[:, None])  # the network does move
+    np.testing.assert_array_equal(
+        origin_paths(naive, table, 50), shrink(network, last, np.zeros(3), spec["target"])
+    )
+    without_network = replace(naive, model=None)
+    pd.testing.assert_frame_equal(forecast(silver, without_network, 9), forecast(silver, naive, 9))
+
+
 def test_too_few_candles_is_an_error(daily):
     silver, forecaster = daily
     with pytest.raises(ValueError, match=f"needs at least {forecaster.min_candles}"):

@@ -167,7 +167,10 @@ def test_no_window_or_target_crosses_a_split_boundary(horizon):
         )
         np.testing.assert_array_equal(targets, expected)
         # the tf.data pipeline yields exactly the same pairs
-        batches = list(window_dataset(scaled, 46, horizon, batch_size=32))
+        dataset = window_dataset(scaled, 46, horizon, batch_size=32)
+        # autotuning off: its thread held each epoch's iterator shutdown (benchmarks/train.py)
+        assert dataset.options().autotune.enabled is False
+        batches = list(dataset)
         data_x = np.concatenate([x.numpy() for x, _ in batches])
         data_y = np.concatenate([y.numpy() for _, y in batches])
         np.testing.assert_array_equal(data_x, windows)

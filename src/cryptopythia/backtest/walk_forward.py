@@ -5,6 +5,7 @@ baselines on exactly the same origins and steps."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,7 @@ from tqdm.auto import tqdm
 
 from ..candles import INTERVALS, check_interval
 from ..model.evaluation import fit_shrinkage
-from ..model.forecaster import assemble_forecaster, forecast
+from ..model.forecaster import Forecaster, assemble_forecaster, forecast, origin_paths
 from ..model.intervals import fit_volatility
 from ..model.scaling import fit_scaler
 from ..model.table import hold_out_calibration, prepare_model_table
@@ -214,8 +215,33 @@ def walk_forward_network(  # noqa: PLR0913
             frames.append(frame)
             bar.update()
         _log_refit(frames[-len(refit.origins) :], table, refit)
+        frames.append(
+            unshrunk_rows(
+                table, forecaster, refit, params["network_name"], int(backtest["horizon"])
+            )
+        )
     bar.close()
     return pd.concat(frames, ignore_index=True)
+
+
+def unshrunk_rows(  # noqa: PLR0913
+    table: pd.DataFrame, forecaster: Forecaster, refit: Refit, network_name: str, steps: int
+) -> pd.DataFrame:
+    """The network's own forecasts of a refit's origins, before shrinkage (weight 1 at
+    every step), for up to ``steps`` steps within its direct horizon, as model
+    ``<network_name>_unshrunk``: what the shrinkage gave up or spared, scored beside it
+    (with no interval: points only)."""
+    unshrunk = replace(forecaster, shrinkage=[1.0] * forecaster.spec["horizon"])
+    first, last = refit.origins[0], refit.origins[-1]
+    # each origin's window ends on the row before it: rows first - 1 .. last - 1
+    paths = origin_paths(unshrunk, table.iloc[:last], last - first + 1)
+    return pd.concat(
+        [
+            long_rows(table, o, f"{network_name}_unshrunk", paths[o - first, :steps], refit.number)
+            for o in refit.origins
+        ],
+        ignore_index=True,
+    )
 
 
 def _log_refit(frames: list[pd.DataFrame], table: pd.DataFrame, refit: Refit) -> None:

@@ -91,17 +91,33 @@ def _drop_duplicate_candles(candles: pd.DataFrame) -> pd.DataFrame:
 
 
 def broken_rules(candles: pd.DataFrame) -> pd.DataFrame:
-    """One boolean column per price rule: True where the row breaks it."""
-    prices = candles[list(PRICE_COLUMNS)]
-    rules = {
-        "a price or volume is missing": candles[list(REQUIRED_COLUMNS)].isna().any(axis=1),
-        "prices and volume are finite": np.isinf(candles[[*PRICE_COLUMNS, "volume"]]).any(axis=1),
-        "prices > 0": (prices <= 0).any(axis=1),
-        "high >= max(open, close)": candles["high"] < candles[["open", "close"]].max(axis=1),
-        "low <= min(open, close)": candles["low"] > candles[["open", "close"]].min(axis=1),
-        "volume >= 0": candles["volume"] < 0,
-    }
-    return pd.DataFrame(rules)
+    """One boolean column per price rule: True where the row breaks it (a missing value
+    breaks only the first rule). On numpy arrays: it runs on every served request."""
+    numbers = {c: _floats(candles[c]) for c in (*PRICE_COLUMNS, "volume")}
+    prices = np.column_stack([numbers[c] for c in PRICE_COLUMNS])
+    highest, lowest = (
+        np.fmax(numbers["open"], numbers["close"]),
+        np.fmin(numbers["open"], numbers["close"]),
+    )
+    with np.errstate(invalid="ignore"):
+        rules = {
+            "a price or volume is missing": np.column_stack(
+                [pd.isna(candles[c].to_numpy()) for c in REQUIRED_COLUMNS]
+            ).any(axis=1),
+            "prices and volume are finite": np.isinf(
+                np.column_stack([prices, numbers["volume"]])
+            ).any(axis=1),
+            "prices > 0": (prices <= 0).any(axis=1),
+            "high >= max(open, close)": numbers["high"] < highest,
+            "low <= min(open, close)": numbers["low"] > lowest,
+            "volume >= 0": numbers["volume"] < 0,
+        }
+    return pd.DataFrame(rules, index=candles.index)
+
+
+def _floats(column: pd.Series) -> np.ndarray:
+    """A numeric column as float64, missing values as NaN."""
+    return column.to_numpy(dtype="float64", na_value=np.nan)
 
 
 def validate_candles(candles: pd.DataFrame, invalid_rows: str) -> pd.DataFrame:

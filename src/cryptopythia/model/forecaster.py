@@ -8,7 +8,8 @@ synthetic candles, the gold features are recomputed from the extended candles wi
 ``build_gold``, and the next ``horizon`` steps are predicted from the newest window
 (synthetic candles have no intra-candle range: volatility and volume features calm down
 the further out, and errors compound). Intervals: see ``model.intervals``; the quantiles
-come from replaying the same network over the recent candles of the input.
+come from replaying the same network over the recent candles of the input (in one pass
+over the series, ``model.replay``; not at all when every shrinkage weight is 0).
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ import pandas as pd
 from ..candles import interval_frequency
 from ..features import build_gold, check_parameters
 from .intervals import adaptive_quantile, normalised_scores, volatility_paths
+from .replay import series_predictions
 from .scaling import inverse_target, scale_table
 from .shrinkage import shrink
 from .table import model_table
 from .targets import target_to_close
-from .windows import last_windows
 
 # The candle columns a forecast reads (and a served request sends).
 CANDLE_INPUT_COLUMNS = ("open_time", "open", "high", "low", "close", "volume")
@@ -106,11 +107,15 @@ def steps_until(last_open_time: pd.Timestamp, target_date: Any, interval: str) -
 
 def origin_paths(forecaster: Forecaster, table: pd.DataFrame, n_origins: int) -> np.ndarray:
     """Shrunk USD close paths (n_origins, horizon) forecast from the last ``n_origins`` rows
-    of a model table (the last one: its newest row)."""
+    of a model table (the last one: its newest row). With every step's weight 0 the paths
+    are the last closes, whatever the network says: it is not run."""
     spec = forecaster.spec
-    windows = last_windows(scale_table(forecaster.scaler, table, spec), spec["n_timesteps"])
-    raw = np.asarray(forecaster.model.predict_on_batch(np.ascontiguousarray(windows[-n_origins:])))
-    last_close = table["close_usd"].to_numpy()[-n_origins:]
+    last_close = table["close_usd"].to_numpy(dtype="float64")[-n_origins:]
+    if not np.any(forecaster.shrinkage):
+        return np.repeat(last_close[:, None], spec["horizon"], axis=1)
+    # the rows under the last n_origins windows (all of them when fewer)
+    rows = table.iloc[-(n_origins + spec["n_timesteps"] - 1) :]
+    raw = series_predictions(forecaster.model, scale_table(forecaster.scaler, rows, spec))
     paths = target_to_close(inverse_target(forecaster.scaler, raw), last_close, spec["target"])
     return shrink(paths, last_close, np.asarray(forecaster.shrinkage), spec["target"])
 

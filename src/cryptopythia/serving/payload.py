@@ -44,7 +44,11 @@ def _numeric_rows(payload: pd.DataFrame) -> pd.DataFrame:
             f"The candles lack the column(s) {missing}; send Binance kline columns "
             f"{list(PAYLOAD_COLUMNS)} (open_time in ms), one row per candle."
         )
-    rows = payload[list(PAYLOAD_COLUMNS)].apply(pd.to_numeric, errors="coerce")
+    rows = payload[list(PAYLOAD_COLUMNS)]
+    if not all(pd.api.types.is_numeric_dtype(dtype) for dtype in rows.dtypes):
+        rows = rows.apply(pd.to_numeric, errors="coerce")  # text from a CSV-minded client
+    else:
+        rows = rows.copy()
     rows.index = pd.RangeIndex(len(rows))
     for column in PAYLOAD_COLUMNS:
         bad = ~np.isfinite(rows[column].to_numpy(dtype="float64"))

@@ -57,6 +57,7 @@ def test_backtest_reports_every_model_and_gates_the_champion(trained_project):
         set(overall.index)
         == {
             "conv1d_lstm",
+            "conv1d_lstm_unshrunk",  # the network's own forecasts, before shrinkage
             "naive",
             "drift",
             "seasonal_naive",
@@ -72,7 +73,12 @@ def test_backtest_reports_every_model_and_gates_the_champion(trained_project):
     for coverage in ("coverage_80", "coverage_95"):
         assert overall.loc[sorted(INTERVAL_MODELS), coverage].between(0, 1).all()
         assert overall[coverage].drop(sorted(INTERVAL_MODELS)).isna().all()
-    forecasts = pd.read_csv(trained_project / "data/07_model_output/backtest_network_forecasts.csv")
+    both = pd.read_csv(trained_project / "data/07_model_output/backtest_network_forecasts.csv")
+    forecasts = both[both["model"] == "conv1d_lstm"]
+    unshrunk = both[both["model"] == "conv1d_lstm_unshrunk"]
+    assert (
+        len(unshrunk) == len(forecasts) and (unshrunk["forecast"] != unshrunk["last_close"]).all()
+    )
     # The table's numbers are those of the forecasts it summarises.
     errors = forecasts["actual"] - forecasts["forecast"]
     assert overall.loc["conv1d_lstm", "rmse"] == pytest.approx(np.sqrt(np.mean(errors**2)))

@@ -100,3 +100,23 @@ def test_placeholders_of_a_pair():
     assert Pair("SHIBUSDT", "1d").format("{pair}/{symbol}/{symbol_lower}/{interval}") == (
         "shibusdt_1d/SHIBUSDT/shibusdt/1d"
     )
+
+
+def test_a_listed_4h_pair_gets_the_intraday_environments_settings(kedro_project):
+    """conf/base's 4h overrides and `--env intraday` give a 4h series the same horizon,
+    intervals and walk-forward: one set of 4h choices, wherever a 4h model is trained."""
+    listed = load_parameters(
+        kedro_project, {"pairs": {"symbols": ["ETHUSDT"], "intervals": ["4h"]}}
+    )
+    intraday = PairsConfigLoader(
+        conf_source=str(kedro_project / "conf"),
+        base_env="base",
+        default_run_env="intraday",
+        merge_strategy={"parameters": "soft"},
+    )["parameters"]
+    for section in ("modelling", "backtest"):
+        assert listed["ethusdt_4h"][section]["horizon"] == intraday[section]["horizon"] == 6
+    assert listed["ethusdt_4h"]["modelling"]["intervals"] == intraday["modelling"]["intervals"]
+    assert intraday["modelling"]["intervals"]["calibration_window"] == 340
+    for key in ("n_origins", "refit_every"):
+        assert listed["ethusdt_4h"]["backtest"][key] == intraday["backtest"][key]
