@@ -103,6 +103,8 @@ def walk(
         rows_read = replay + int(settings["ewma_window"]) + 1  # all volatility_paths reads
         ewma = random_walk_sigmas(closes, block, horizon, settings, "ewma", 0)
         for position, origin in enumerate(block):
+            if origin < rows_read:
+                raise ValueError(f"origin {origin} has fewer than {rows_read} candles before it.")
             recent = closes[origin - rows_read : origin]
             paths = np.repeat(recent[-replay:, None], horizon, axis=1)  # naive: the last close
             quantiles, sigma = interval_quantiles(
@@ -162,6 +164,8 @@ def choose(period: dict[str, dict[str, Any]]) -> str:
         for name, result in period.items()
         if all(low <= c <= high for c in result["network"]["80"]["coverage_by_step"])
     }
+    if not calibrated:
+        raise ValueError(f"No setting keeps its 80% coverage in {GATE_COVERAGE} at every step.")
     return min(calibrated, key=calibrated.get)
 
 
@@ -187,6 +191,8 @@ def main() -> None:
     parser.add_argument("--interval", choices=sorted(SETTINGS), default="4h")
     parser.add_argument("--pairs", action="store_true", help="also check on the other pairs (1d)")
     args = parser.parse_args()
+    if args.pairs and args.interval != "1d":
+        parser.error("--pairs checks the daily pairs of ../shared/data/pairs_1d: use --interval 1d")
     path, n_origins, refit_every, horizon = SETTINGS[args.interval]
     closes = pd.read_csv(path)["close"].to_numpy(dtype="float64")
     base = yaml.safe_load((ROOT / "conf/base/parameters_modelling.yml").read_text())
@@ -231,6 +237,8 @@ def _period(path: Path, origins: range) -> list[str]:
 
 
 def markdown(results: dict[str, Any]) -> str:
+    """The results as markdown: every setting on both periods, the chosen one's steps on
+    the walk-forward beside the EWMA walk's, and the pairs check."""
     chosen, hindsight = results["chosen"], results["best_in_hindsight"]
     lines = [
         f"{results['interval']}: selection {results['selection_period'][0][:10]} -> "

@@ -23,6 +23,7 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # tests/support: the project copy, the candles
@@ -34,17 +35,29 @@ from support.project import (  # noqa: E402
     kedro_cli,
 )
 
-# Per interval: the candles and the parameters that differ from conf/base (the intraday
-# environment's, given as --params because `--env offline` reads the dump).
-SETTINGS = {
-    "1d": (DAILY_CANDLES, ""),
-    "4h": (
-        FOUR_HOUR_CANDLES,
-        "data_engineering.interval=4h,modelling.horizon=6,backtest.n_origins=2190,"
-        "backtest.refit_every=180,backtest.horizon=6,"
-        "modelling.intervals.calibration_window=340,modelling.intervals.adaptation_origins=10",
-    ),
-}
+# Per interval: the candles and the environment whose parameters differ from conf/base
+# (given as --params because `--env offline` reads the dump).
+SETTINGS = {"1d": (DAILY_CANDLES, None), "4h": (FOUR_HOUR_CANDLES, "intraday")}
+
+
+def environment_params(env: str | None) -> str:
+    """A conf environment's parameters as one --params string of dotted keys."""
+    if env is None:
+        return ""
+    flat: list[str] = []
+
+    def walk(prefix: str, value: object) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), inner)
+        else:
+            flat.append(f"{prefix}={value}")
+
+    for path in sorted((ROOT / "conf" / env).glob("parameters_*.yml")):
+        walk("", yaml.safe_load(path.read_text()) or {})
+    return ",".join(flat)
+
+
 # conv1d_lstm_unshrunk: the network's own forecasts before shrinkage (points only)
 MODELS = (
     "conv1d_lstm",
@@ -94,7 +107,8 @@ def main() -> None:
     parser.add_argument("--params", default="", help="extra --params for both runs")
     args = parser.parse_args()
     os.environ.update(KEDRO_DISABLE_TELEMETRY="true", TF_CPP_MIN_LOG_LEVEL="2")
-    candles, interval_params = SETTINGS[args.interval]
+    candles, env = SETTINGS[args.interval]
+    interval_params = environment_params(env)
     params = ",".join(
         p for p in (f"data_engineering.dump_path={candles}", interval_params, args.params) if p
     )

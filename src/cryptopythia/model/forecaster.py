@@ -115,7 +115,9 @@ def origin_paths(forecaster: Forecaster, table: pd.DataFrame, n_origins: int) ->
         return np.repeat(last_close[:, None], spec["horizon"], axis=1)
     # the rows under the last n_origins windows (all of them when fewer)
     rows = table.iloc[-(n_origins + spec["n_timesteps"] - 1) :]
-    raw = series_predictions(forecaster.model, scale_table(forecaster.scaler, rows, spec))
+    raw = series_predictions(
+        forecaster.model, scale_table(forecaster.scaler, rows, spec), spec["n_timesteps"]
+    )
     paths = target_to_close(inverse_target(forecaster.scaler, raw), last_close, spec["target"])
     return shrink(paths, last_close, np.asarray(forecaster.shrinkage), spec["target"])
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import mlflow.pyfunc
+import numpy as np
 import pandas as pd
 import skops.io
 from mlflow.exceptions import MlflowException
@@ -22,6 +23,7 @@ from mlflow.models import infer_signature
 import cryptopythia
 
 from ..model.forecaster import Forecaster, forecast, steps_until
+from ..model.replay import series_predictions
 from .payload import RequestLimits, candles_from_payload, payload_from_candles
 from .requirements import pinned
 
@@ -49,6 +51,18 @@ def forecaster_from_artifacts(artifacts: dict[str, str]) -> Forecaster:
     )
 
 
+def warm_up(forecaster: Forecaster) -> None:
+    """Trace the network's replay at the size every request replays, so the first request
+    does not pay for it (nothing to do when every shrinkage weight is 0: it is not run)."""
+    if not any(forecaster.shrinkage):
+        return
+    spec = forecaster.spec
+    rows = forecaster.replay_origins + spec["horizon"] + spec["n_timesteps"]
+    series_predictions(
+        forecaster.model, np.zeros((rows, len(spec["scaler_columns"]))), spec["n_timesteps"]
+    )
+
+
 class CandleForecasterModel(mlflow.pyfunc.PythonModel):
     """Candles (Binance kline columns) -> the next ``steps`` closes, or up to ``target_date``."""
 
@@ -62,6 +76,7 @@ class CandleForecasterModel(mlflow.pyfunc.PythonModel):
             max_candles=max(int(config["max_candles"]), self.min_candles),
             max_gap_candles=int(config["max_gap_candles"]),
         )
+        warm_up(self.forecaster)
 
     def predict(
         self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
