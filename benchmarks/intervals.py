@@ -194,7 +194,9 @@ def main() -> None:
     if args.pairs and args.interval != "1d":
         parser.error("--pairs checks the daily pairs of ../shared/data/pairs_1d: use --interval 1d")
     path, n_origins, refit_every, horizon = SETTINGS[args.interval]
-    closes = pd.read_csv(path)["close"].to_numpy(dtype="float64")
+    candles = pd.read_csv(path)
+    closes = candles["close"].to_numpy(dtype="float64")
+    times = pd.to_datetime(candles["open_time"], unit="ms", utc=True)
     base = yaml.safe_load((ROOT / "conf/base/parameters_modelling.yml").read_text())
     base = base["modelling"]["intervals"]
     walk_forward = range(len(closes) - n_origins, len(closes))
@@ -213,7 +215,10 @@ def main() -> None:
         "variants": VARIANTS,
     }
     for period, origins in periods.items():
-        results[f"{period}_period"] = _period(path, origins)
+        results[f"{period}_period"] = [
+            str(times.iloc[origins.start]),
+            str(times.iloc[origins.stop - 1]),
+        ]
         results[period] = {
             name: scored(closes, origins, {**base, **override}, refit_every, horizon)
             for name, override in VARIANTS.items()
@@ -228,12 +233,6 @@ def main() -> None:
     out = ROOT / "benchmarks" / "results" / f"intervals_{args.interval}.json"
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(markdown(results))
-
-
-def _period(path: Path, origins: range) -> list[str]:
-    """The first and last origin's candle dates (the first forecast candle)."""
-    times = pd.to_datetime(pd.read_csv(path)["open_time"], unit="ms", utc=True)
-    return [str(times.iloc[origins.start]), str(times.iloc[origins.stop - 1])]
 
 
 def markdown(results: dict[str, Any]) -> str:

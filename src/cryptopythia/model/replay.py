@@ -121,7 +121,7 @@ def _build_replay(model: Any) -> Any:
     if found is None:
         return None
     blocks, head = found
-    n_timesteps = _window_length(model)
+    length = int(blocks[-1][1].output.shape[1])  # a window's sequence after the stack
 
     def final_sequences(
         series: tf.Tensor, starts: np.ndarray, order: np.ndarray, remaining: list
@@ -145,10 +145,6 @@ def _build_replay(model: Any) -> Any:
     @tf.function(reduce_retracing=True)
     def replay(series: tf.Tensor, n_windows: int) -> tf.Tensor:
         starts = np.arange(n_windows)  # window i covers series rows i .. i + n_timesteps - 1
-        # the length of every window's sequence after the stack (the LSTM's input)
-        length = n_timesteps
-        for conv, pool in blocks:
-            length = (length - int(conv.kernel_size[0]) + 1) // int(pool.pool_size[0])
         parts, order = [], []
         for sequence, first, numbers in final_sequences(series[None], starts, starts, blocks):
             positions = first[:, None] + np.arange(length)[None, :]

@@ -47,8 +47,6 @@ def _numeric_rows(payload: pd.DataFrame) -> pd.DataFrame:
     rows = payload[list(PAYLOAD_COLUMNS)]
     if not all(pd.api.types.is_numeric_dtype(dtype) for dtype in rows.dtypes):
         rows = rows.apply(pd.to_numeric, errors="coerce")  # text from a CSV-minded client
-    else:
-        rows = rows.copy()
     rows.index = pd.RangeIndex(len(rows))
     for column in PAYLOAD_COLUMNS:
         bad = ~np.isfinite(rows[column].to_numpy(dtype="float64"))
