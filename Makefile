@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PYTHON_VERSION = $(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 export KEDRO_DISABLE_TELEMETRY := true
 
-.PHONY: install run test lint viz lock serve forecast notebook
+.PHONY: install run test test-fast lint viz lock serve forecast notebook
 
 # pyproject.toml keeps the version ranges; requirements.lock (constraints, not requirements)
 # pins every package to the versions .ci/run passed with.
@@ -23,8 +23,14 @@ $(STAMP): pyproject.toml requirements.lock
 run: $(STAMP)
 	$(VENV)/bin/kedro run --pipelines training --env offline
 
+# Two pytest-xdist workers (one per core): slow tests start first, trained projects are
+# built once per session and copied (tests/support/trained.py).
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist worksteal
+
+# The inner loop: every test that starts no kedro run, server or training (-m "not slow").
+test-fast: $(STAMP)
+	$(PY) -m pytest -n 2 --dist worksteal -m "not slow"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks scripts

@@ -21,6 +21,16 @@ from support.project import (  # noqa: F401  (re-exported for the tests)
 )
 
 
+@pytest.fixture(autouse=True)
+def _slow_work_only_in_slow_tests(request: pytest.FixtureRequest):
+    """A test not marked `slow` may not start a kedro run or a server (support.project)."""
+    import support.project
+
+    support.project.SLOW_ALLOWED = request.node.get_closest_marker("slow") is not None
+    yield
+    support.project.SLOW_ALLOWED = True
+
+
 @pytest.fixture
 def kedro_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the project's conf in a temp dir, as the working directory.
@@ -41,3 +51,86 @@ def fake_binance():
     server = FakeBinance().start()
     yield server
     server.stop()
+
+
+# --params of the trained projects below: one epoch, silent.
+ONE_EPOCH = {"modelling.epochs": 1, "modelling.verbose": 0}
+# The network path: shrinkage off, so forecasts depend on the network, scaler and
+# features (with shrinkage on, an untrained network's weights are 0 and every forecast is
+# the last close whatever those parts do).
+NETWORK_PATH = {"modelling.shrinkage.enabled": False}
+
+
+@pytest.fixture(scope="session")
+def trained_projects_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder shared by every pytest-xdist worker of this session (pytest's own root)."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    (root / "trained_projects").mkdir(exist_ok=True)
+    return root / "trained_projects"
+
+
+def _trained(root: Path, name: str, rows: int, params: dict, folder: Path, mp) -> Path:
+    from support.project import train_on_candles
+    from support.trained import trained_copy
+
+    project = trained_copy(
+        root,
+        name,
+        lambda project, scratch: train_on_candles(project, scratch, DAILY_CANDLES, rows, **params),
+        folder,
+    )
+    mp.chdir(project)
+    import mlflow
+
+    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
+    return project
+
+
+@pytest.fixture
+def network_project(trained_projects_root, tmp_path, monkeypatch) -> Path:
+    """This test's copy of a project trained (once per session) on 900 real daily candles
+    with the network path on; the working directory and MLflow's store are the copy's."""
+    return _trained(
+        trained_projects_root,
+        "daily_900_network",
+        900,
+        {**ONE_EPOCH, **NETWORK_PATH},
+        tmp_path,
+        monkeypatch,
+    )
+
+
+@pytest.fixture
+def trained_project(trained_projects_root, tmp_path, monkeypatch) -> Path:
+    """This test's copy of a project trained (once per session) on 1,200 real daily
+    candles with the default recipe (one epoch)."""
+    return _trained(trained_projects_root, "daily_1200", 1200, ONE_EPOCH, tmp_path, monkeypatch)
+
+
+# The longest test files (pytest --durations, 2 cores: 60-210 s each), started first.
+LONGEST_FIRST = (
+    "runners/test_dask_runner.py",
+    "team/test_team_mlflow.py",
+    "pipelines/inference/test_inference_run.py",
+    "pipelines/modelling/test_modelling_run.py",
+    "pipelines/backtest/test_backtest_run.py",
+    "pipelines/pairs/test_pairs_run.py",
+    "registry/test_killed_registration.py",
+    "notebooks/test_forecast_tour.py",
+    "runners/test_cluster_store.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest files first, then the other slow tests, then the rest: pytest-xdist's
+    workers then finish on short tests together instead of one waiting on a long one."""
+
+    def rank(item: pytest.Item) -> tuple[int, int]:
+        path = item.path.as_posix()
+        longest = [i for i, name in enumerate(LONGEST_FIRST) if path.endswith(name)]
+        slow = item.get_closest_marker("slow") is not None
+        return (0, longest[0]) if longest else (1 if slow else 2, 0)
+
+    items.sort(key=rank)

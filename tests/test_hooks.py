@@ -14,12 +14,24 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from conftest import DAILY_CANDLES, PROJECT_ROOT, run_kedro
+from support.modelling import write_gold
 from support.project import BIN
+
+pytestmark = pytest.mark.slow  # real kedro runs / network training
 
 SECRET = "sk-live-0123456789abcdef"
 
 
-@pytest.mark.parametrize("name", ["data_engineering.api_key", "modelling.mlflow_token"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "data_engineering.api_key",
+        "modelling.mlflow_token",
+        "data_engineering.access_key",
+        "data_engineering.api-key",
+        "data_engineering.passphrase",
+    ],
+)
 def test_a_secret_parameter_stops_the_run_before_anything_is_stored(kedro_project: Path, name):
     with pytest.raises(ValueError, match=rf"{name} look like secrets.*credentials.yml"):
         run_kedro(kedro_project, "training", env="offline", params={name: SECRET})
@@ -80,6 +92,15 @@ def test_a_killed_run_is_marked_failed_at_the_next_start(kedro_project: Path, tm
     assert f"process {killed.pid} ended without closing the run" in after.data.tags["failure"]
 
 
+def files_of(project: Path) -> dict[str, tuple[int, int]]:
+    """Every file of the project (size and modification time), MLflow's store aside."""
+    return {
+        str(path.relative_to(project)): (path.stat().st_size, path.stat().st_mtime_ns)
+        for path in project.rglob("*")
+        if path.is_file() and path.name != "mlflow.db"
+    }
+
+
 @pytest.mark.parametrize(
     ("pipeline", "params", "messages"),
     [
@@ -101,12 +122,16 @@ def test_a_killed_run_is_marked_failed_at_the_next_start(kedro_project: Path, tm
 def test_wrong_parameters_are_named_before_the_run_starts(
     kedro_project, pipeline, params, messages
 ):
+    # Inputs every pipeline can start from (gold for modelling and the backtest), so a
+    # node that ran would have written something.
+    write_gold(kedro_project, 900)
+    before = files_of(kedro_project)
     with pytest.raises(ValueError, match=r"parameter\(s\) are wrong") as error:
         run_kedro(kedro_project, pipeline, env="offline", params=params)
     for message in messages:
         assert message in str(error.value)
-    assert not (kedro_project / "data/01_raw/bronze.csv").exists()  # nothing ran
-    assert (
-        not (kedro_project / "mlflow.db").exists()
-        or b"notadate" not in (kedro_project / "mlflow.db").read_bytes()
-    )
+    assert files_of(kedro_project) == before  # no node ran: nothing written or touched
+    if (kedro_project / "mlflow.db").exists():  # and nothing recorded
+        client = MlflowClient(tracking_uri=f"sqlite:///{kedro_project / 'mlflow.db'}")
+        experiments = [e.experiment_id for e in client.search_experiments()]
+        assert client.search_runs(experiments) == []

@@ -7,11 +7,8 @@ import os
 import re
 import socket
 import urllib.request
-import warnings
-from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from kedro.framework.hooks import hook_impl
 
 from .session_config import forget_config_loader, remember_config_loader
@@ -93,124 +90,22 @@ class MlflowRunResetHook:
         self._forget()
 
 
-class MlflowDatasetInputHook:
-    """Record the candle tables a tracked run reads as MLflow dataset inputs
-    (``mlflow.log_input``): the catalog entries whose metadata says ``mlflow: {log_input:
-    true}``, with their file, rows, first and last candle and a digest of the data, under
-    the run's pipeline name as context. Once per run and dataset."""
-
-    def __init__(self) -> None:
-        self._sources: dict[str, str] = {}
-        self._context = "kedro"
-        self._logged: set[tuple[str, str]] = set()
-
-    @hook_impl
-    def after_context_created(self, context: Any) -> None:
-        catalog = context.config_loader["catalog"]
-        self._sources = {
-            name: str(Path(context.project_path) / entry["filepath"])
-            if "filepath" in entry and "://" not in str(entry["filepath"])
-            else str(entry.get("filepath", name))
-            for name, entry in catalog.items()
-            if isinstance(entry, dict)
-            and ((entry.get("metadata") or {}).get("mlflow") or {}).get("log_input")
-        }
-
-    @hook_impl
-    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
-        names = run_params.get("pipeline_names") or ["__default__"]
-        self._context = "+".join(names)
-
-    @hook_impl
-    def after_dataset_loaded(self, dataset_name: str, data: Any) -> None:
-        import mlflow
-
-        run = mlflow.active_run()
-        if run is None or dataset_name not in self._sources or not isinstance(data, pd.DataFrame):
-            return
-        if (run.info.run_id, dataset_name) in self._logged:
-            return
-        self._logged.add((run.info.run_id, dataset_name))
-        times = data["open_time"] if "open_time" in data else pd.Series(dtype="object")
-        with warnings.catch_warnings():  # MLflow registers its local-file source twice
-            warnings.filterwarnings("ignore", message="The specified dataset source can be")
-            dataset = mlflow.data.from_pandas(
-                data, source=self._sources[dataset_name], name=dataset_name
-            )
-        mlflow.log_input(
-            dataset,
-            context=self._context,
-            tags={
-                "rows": str(len(data)),
-                "first_open_time": str(times.iloc[0]) if len(times) else "",
-                "last_open_time": str(times.iloc[-1]) if len(times) else "",
-            },
-        )
-
-
-class DataLockHook:
-    """One run at a time may read, merge and write bronze and silver: a pipeline that
-    saves ``bronze`` holds an OS file lock beside it (``bronze.csv.lock``; released by the
-    OS if the run dies), and a second run waits ``data_engineering.lock_timeout_seconds``
-    for it, then stops with a message instead of merging into stale rows."""
-
-    def __init__(self) -> None:
-        self._lock: Any = None
-        self._path = "data/01_raw/bronze.csv"
-        self._timeout = 60.0
-
-    @hook_impl
-    def after_context_created(self, context: Any) -> None:
-        entry = context.config_loader["catalog"].get("bronze") or {}
-        self._path = str(entry.get("filepath", self._path))
-        settings = context.params.get("data_engineering") or {}
-        self._timeout = float(settings.get("lock_timeout_seconds", self._timeout))
-
-    @hook_impl
-    def before_pipeline_run(self, pipeline: Any) -> None:
-        from filelock import FileLock, Timeout
-
-        if "bronze" not in pipeline.all_outputs():
-            return
-        from .datasets.mlflow_artifact_dataset import is_local
-
-        if not is_local(self._path):  # an object store (the cluster env): no OS lock there
-            logger.warning(
-                "bronze is on an object store (%s): the OS file lock that keeps a second "
-                "data_engineering run of the same pair out only works on a file system; run "
-                "one data_engineering per pair at a time (one scheduled run does).",
-                self._path,
-            )
-            return
-        Path(self._path).parent.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(f"{self._path}.lock")
-        try:
-            lock.acquire(timeout=self._timeout)
-        except Timeout as error:
-            raise RuntimeError(
-                f"Another data_engineering run holds {lock.lock_file} (it is updating "
-                f"bronze and silver); waited {self._timeout:.0f} s "
-                "(data_engineering.lock_timeout_seconds). Run again when it has finished."
-            ) from error
-        self._lock = lock
-
-    def _release(self) -> None:
-        if self._lock is not None:
-            self._lock.release()
-            self._lock = None
-
-    @hook_impl
-    def after_pipeline_run(self) -> None:
-        self._release()
-
-    @hook_impl
-    def on_pipeline_error(self) -> None:
-        self._release()
-
-
 # Parameter names that hold secrets: never a parameter here (kedro-mlflow logs every
 # parameter a node reads, and the run's --params as a tag), always conf/local/credentials.yml.
-SECRET_NAME = re.compile(r"(api_?key|secret|token|passw(or)?d|credential|private_?key)", re.I)
+# Each dotted part is lower-cased with its separators (-, space, camelCase) made "_" first.
+SECRET_NAME = re.compile(
+    r"(secret|token|passw(or)?d|passphrase|credential|private_?key|api_?key|(^|_)key$)"
+)
+
+
+def looks_secret(name: str) -> bool:
+    """Whether a dotted parameter name names a secret: ``api_key``, ``api-key``, ``apiKey``,
+    ``access_key``, ``passphrase``, ``client_secret``, ``MLFLOW_TOKEN``, ``password``..."""
+    for part in name.split("."):
+        spelled = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", part)  # camelCase -> camel_Case
+        if SECRET_NAME.search(re.sub(r"[\s\-]+", "_", spelled).lower()):
+            return True
+    return False
 
 
 class SecretParametersHook:
@@ -224,9 +119,7 @@ class SecretParametersHook:
 
         parameters = catalog.load("parameters") if "parameters" in catalog else {}
         flat = {**flatten(parameters), **flatten(run_params.get("runtime_params") or {})}
-        secrets = sorted(
-            k for k, v in flat.items() if SECRET_NAME.search(k) and v not in (None, "")
-        )
+        secrets = sorted(k for k, v in flat.items() if looks_secret(k) and v not in (None, ""))
         if secrets:
             raise ValueError(
                 f"Parameter(s) {', '.join(secrets)} look like secrets: parameters are recorded "

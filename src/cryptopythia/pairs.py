@@ -106,7 +106,12 @@ def pair_parameters(parameters: dict[str, Any], pair: Pair) -> dict[str, Any]:
     config = parameters.get("pairs") or {}
     sections = {name: parameters[name] for name in PAIR_SECTIONS if name in parameters}
     own: dict[str, Any] = {
-        "data_engineering": {"symbol": pair.symbol, "interval": pair.interval},
+        # a listed pair reads only a dump whose name says it holds its symbol
+        "data_engineering": {
+            "symbol": pair.symbol,
+            "interval": pair.interval,
+            "dump_names_symbol": True,
+        },
         "modelling": {
             "registry": {
                 role: pair.format(template)

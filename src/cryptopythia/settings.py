@@ -45,9 +45,8 @@ CONFIG_LOADER_ARGS = {
     },
 }
 
+from cryptopythia.data_hooks import DataLockHook, MlflowDatasetInputHook  # noqa: E402
 from cryptopythia.hooks import (  # noqa: E402
-    DataLockHook,
-    MlflowDatasetInputHook,
     MlflowRunResetHook,
     MlflowServerCheckHook,
     MlflowStaleRunHook,

@@ -142,7 +142,7 @@ def test_diebold_mariano_by_hand():
     [("15m", 96), ("1h", 24), ("4h", 6), ("1d", 7), ("3d", 2), ("1w", 52), ("1M", 12)],
 )
 def test_seasonal_period_by_interval(interval, expected):
-    from cryptopythia.backtest.walk_forward import season_length
+    from cryptopythia.backtest.baseline_walk import season_length
 
     assert season_length(interval, None) == expected
     assert season_length(interval, 5) == 5

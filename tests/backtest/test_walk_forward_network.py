@@ -14,6 +14,8 @@ from conftest import PROJECT_ROOT
 from support.candles import generated_silver
 from support.forecasters import SMALL_INTERVALS
 
+pytestmark = pytest.mark.slow  # real kedro runs / network training
+
 CONF = PROJECT_ROOT / "conf" / "base"
 MODELLING = yaml.safe_load((CONF / "parameters_modelling.yml").read_text())["modelling"]
 BACKTEST = yaml.safe_load((CONF / "parameters_backtest.yml").read_text())["backtest"]

@@ -82,6 +82,7 @@ def test_a_persistent_skill_less_forecaster_rarely_gets_a_weight_at_any_step():
     assert weighted / trials < 0.07
 
 
+@pytest.mark.slow  # trains a network
 def test_a_network_trained_on_a_random_walk_forecasts_the_last_close():
     silver = make_silver(900, seed=3)  # a driftless random walk: nothing to learn
     gold = build_gold(silver, FEATURE_PARAMS, "1d")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from cryptopythia.features import build_gold, check_parameters
 from cryptopythia.model.scaling import fit_scaler
 from cryptopythia.model.table import prepare_model_table, split_chronologically
@@ -14,6 +16,7 @@ from cryptopythia.model.windows import count_windows
 from support.forecasters import FEATURE_PARAMS, MODELLING, TINY_LAYERS, make_silver
 
 
+@pytest.mark.slow  # trains a network
 def test_progress_bar_stops_at_the_epoch_batch_count(capsys):
     params = {
         **MODELLING,

@@ -13,8 +13,7 @@ import pandas as pd
 import pytest
 from nbclient import NotebookClient
 
-from conftest import DAILY_CANDLES, PROJECT_ROOT
-from support.project import train_on_candles
+from conftest import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -32,8 +31,8 @@ def outputs_of(cell: nbformat.NotebookNode) -> tuple[str, int]:
     return text, images
 
 
-def test_the_tour_runs_on_a_trained_project(kedro_project: Path, tmp_path: Path):
-    train_on_candles(kedro_project, tmp_path, DAILY_CANDLES, 900, **{"modelling.epochs": 1})
+def test_the_tour_runs_on_a_trained_project(network_project: Path):
+    kedro_project = network_project
     for folder in ("notebooks", "src"):  # Kedro's IPython extension bootstraps from src/
         shutil.copytree(
             PROJECT_ROOT / folder,

@@ -4,6 +4,7 @@ columns; and the candle snapshot shipped in data/01_raw/snapshot."""
 from __future__ import annotations
 
 import gzip
+import re
 import zipfile
 from pathlib import Path
 
@@ -64,6 +65,68 @@ def test_reads_a_folder_of_monthly_zips_and_csvs(tmp_path: Path, klines):
     (tmp_path / "README.txt").write_text("not a kline file")
     bronze = klines_to_bronze(read_kline_dump(tmp_path))
     assert list(bronze["open_time"]) == [k[0] for k in klines]
+
+
+def test_a_header_is_read_by_name_in_any_order(tmp_path: Path, klines):
+    order = [0, 4, 2, 3, 1, 5, 6]  # open_time, close, high, low, open, volume, close_time
+    names = ["open_time", "close", "high", "low", "open", "volume", "close_time"]
+    rows = [",".join(str(k[i]) for i in order) for k in klines]
+    path = tmp_path / "prices.csv"
+    path.write_text("\n".join([",".join(names), *rows]) + "\n")
+    bronze = klines_to_bronze(read_kline_dump(path))
+    expected = klines_to_bronze(klines)
+    pd.testing.assert_series_equal(bronze["open"], expected["open"])  # not swapped
+    pd.testing.assert_series_equal(bronze["close"], expected["close"])
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        (
+            "open_time,open,high,low,price,volume,close_time",
+            r"unknown \['price'\].*missing \['close'\]",
+        ),
+        (
+            "open_time,open,high,low,close,close,close_time",
+            r"repeated \['close'\].*missing \['volume'\]",
+        ),
+    ],
+)
+def test_a_header_with_unknown_or_missing_names_is_refused(tmp_path: Path, klines, header, message):
+    path = tmp_path / "prices.csv"
+    path.write_text(header + "\n" + dump_text(klines, n_columns=7))
+    with pytest.raises(
+        ValueError, match=rf"prices.csv: its header has {message}.*Name the columns"
+    ):
+        read_kline_dump(path)
+
+
+def test_exact_repeats_across_files_and_within_one_are_dropped(tmp_path: Path, klines, caplog):
+    month = dump_text(klines[:30])
+    (tmp_path / "BTCUSDT-1d-2024-01.csv").write_text(month)
+    with gzip.open(tmp_path / "BTCUSDT-1d-2024-01.csv.gz", "wt") as packed:
+        packed.write(month)  # the same month, also gzip'd
+    (tmp_path / "BTCUSDT-1d-2024-02.csv").write_text(dump_text(klines[30:]) * 2)  # twice
+    with caplog.at_level("WARNING", logger="cryptopythia.sources.dump"):
+        bronze = klines_to_bronze(read_kline_dump(tmp_path))
+    assert list(bronze["open_time"]) == [k[0] for k in klines]
+    assert "dropped 90 exact repeat(s)" in caplog.text
+
+
+def test_a_candle_twice_with_other_values_names_both_files_and_rows(tmp_path: Path, klines):
+    (tmp_path / "BTCUSDT-1d-2024-01.csv").write_text(dump_text(klines[:30]))
+    changed = [list(k) for k in klines[20:40]]
+    changed[5][4] = str(float(changed[5][4]) * 1.01)  # klines[25]'s close, revised
+    (tmp_path / "BTCUSDT-1d-2024-02.csv").write_text(dump_text(changed))
+    opened = pd.Timestamp(klines[25][0], unit="ms", tz="UTC")
+    with pytest.raises(
+        ValueError,
+        match=rf"2 rows sharing an open_time with different values; the first, {re.escape(str(opened))}, "
+        r"at BTCUSDT-1d-2024-01.csv row 26 and BTCUSDT-1d-2024-02.csv row 6\. Nothing was "
+        r"stored\. Keep one copy",
+    ) as error:
+        read_kline_dump(tmp_path)
+    assert "bronze.csv" not in str(error.value)
 
 
 def test_missing_path_says_how_to_fix(tmp_path):

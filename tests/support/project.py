@@ -32,6 +32,15 @@ DATA_LAYERS = (
     "08_reporting",
 )
 BIN = Path(sys.executable).parent
+# False while a test not marked `slow` runs (tests/conftest.py sets it): such a test may not
+# start a kedro run or a server, so `make test-fast` stays fast. Benchmarks leave it True.
+SLOW_ALLOWED = True
+
+
+def require_slow(what: str) -> None:
+    """Raise when the running test is not marked slow but starts ``what``."""
+    if not SLOW_ALLOWED:
+        raise RuntimeError(f"A test that starts {what} must be marked @pytest.mark.slow.")
 
 
 def copy_project(folder: Path, with_source: bool = False) -> Path:
@@ -95,6 +104,7 @@ def run_kedro(
     from kedro.framework.project import configure_project
     from kedro.framework.session import KedroSession
 
+    require_slow("a kedro run")
     configure_project("cryptopythia")  # the installed package; the copy has no src/
     runtime_params: dict[str, Any] = {}
     for dotted_key, value in (params or {}).items():
@@ -134,6 +144,7 @@ def train_on_candles(
 
 def kedro_cli(project: Path, *args: str) -> float:
     """Run ``kedro run <args>`` in a subprocess, as a user would; returns its wall time."""
+    require_slow("a kedro run")
     start = time.perf_counter()
     subprocess.run(
         [str(BIN / "kedro"), "run", *args],
@@ -205,6 +216,7 @@ class ServedModel:
         self.url = f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> str:
+        require_slow("mlflow models serve")
         env = {
             **self.environment,
             "MLFLOW_TRACKING_URI": self.tracking_uri,

@@ -26,7 +26,7 @@ class Refit:
         return self.origins[0]
 
 
-def make_refits(  # noqa: PLR0913
+def make_refits(
     n_rows: int,
     n_origins: int,
     origin_step: int,

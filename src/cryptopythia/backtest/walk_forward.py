@@ -1,6 +1,6 @@
 """The walk-forward: the modelling recipe refitted every ``refit_every`` candles on its past
-only, forecasting every origin the way inference and the served model do, and the
-baselines on exactly the same origins and steps."""
+only, forecasting every origin the way inference and the served model do (the baselines on the
+same origins and steps: baseline_walk.py)."""
 
 from __future__ import annotations
 
@@ -12,35 +12,15 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from ..candles import INTERVALS, check_interval
 from ..model.evaluation import fit_shrinkage
 from ..model.forecaster import Forecaster, assemble_forecaster, forecast, origin_paths
 from ..model.intervals import fit_volatility
 from ..model.scaling import fit_scaler
 from ..model.table import hold_out_calibration, prepare_model_table
 from ..model.training import fine_tune, train_model
-from .baselines import fit_statistical, forecast_statistical, point_baselines
 from .origins import Refit, make_refits
-from .volatility import bounds, random_walk_sigmas
 
 logger = logging.getLogger(__name__)
-
-
-def season_length(interval: str, configured: int | None) -> int:
-    """The seasonal naive's period in candles: a year of weekly or monthly candles, a
-    week of daily (or longer) ones, a day of intraday ones."""
-    if configured:
-        return int(configured)
-    length = INTERVALS[check_interval(interval)]
-    if length is None:  # calendar months
-        return 12
-    if length >= pd.Timedelta(weeks=1):
-        season = pd.Timedelta(weeks=52)
-    elif length >= pd.Timedelta(days=1):
-        season = pd.Timedelta(weeks=1)
-    else:
-        season = pd.Timedelta(days=1)
-    return max(int(season // length), 1)
 
 
 def fold_model_params(modelling: dict[str, Any], backtest: dict[str, Any]) -> dict[str, Any]:
@@ -125,7 +105,7 @@ def long_rows(
     )
 
 
-def _fit_network(  # noqa: PLR0913
+def _fit_network(
     table: pd.DataFrame,
     spec: dict[str, Any],
     refit: Refit,
@@ -166,7 +146,7 @@ def _fit_network(  # noqa: PLR0913
     return model, scaler, shrinkage, fit_volatility(train, params["intervals"])
 
 
-def walk_forward_network(  # noqa: PLR0913
+def walk_forward_network(
     table: pd.DataFrame,
     spec: dict[str, Any],
     origin_table: pd.DataFrame,
@@ -224,7 +204,7 @@ def walk_forward_network(  # noqa: PLR0913
     return pd.concat(frames, ignore_index=True)
 
 
-def unshrunk_rows(  # noqa: PLR0913
+def unshrunk_rows(
     table: pd.DataFrame, forecaster: Forecaster, refit: Refit, network_name: str, steps: int
 ) -> pd.DataFrame:
     """The network's own forecasts of a refit's origins, before shrinkage (weight 1 at
@@ -258,62 +238,3 @@ def _log_refit(frames: list[pd.DataFrame], table: pd.DataFrame, refit: Refit) ->
         len(first),
         ratio,
     )
-
-
-def walk_forward_baselines(
-    table: pd.DataFrame,
-    spec: dict[str, Any],
-    origin_table: pd.DataFrame,
-    backtest: dict[str, Any],
-    intervals: dict[str, Any],
-) -> pd.DataFrame:
-    """Every baseline's forecast of each origin from the closes before it; the random walks
-    with EWMA and GARCH(1,1) volatility carry intervals too."""
-    settings, horizon = backtest["baselines"], int(backtest["horizon"])
-    forecasters = point_baselines(
-        settings, season_length(spec["interval"], settings["season_length"])
-    )
-    closes = table["close_usd"].to_numpy()
-    frames = []
-    for refit in refits_of(origin_table):
-        history_start = refit.train_start
-        statistical = settings["statistical_model"]
-        fitted = (
-            fit_statistical(
-                closes[history_start : refit.train_end],
-                statistical,
-                int(settings["statistical_season_length"]),
-            )
-            if statistical
-            else None
-        )
-        sigmas = {
-            f"naive_{volatility}": random_walk_sigmas(
-                closes, list(refit.origins), horizon, intervals, volatility, history_start
-            )
-            for volatility in ("ewma", "garch")
-        }
-        for position, origin in enumerate(refit.origins):
-            history = closes[history_start:origin]
-            for name, function in forecasters.items():
-                frames.append(
-                    long_rows(table, origin, name, function(history, horizon), refit.number)
-                )
-            if fitted is not None:
-                frames.append(
-                    long_rows(
-                        table,
-                        origin,
-                        statistical,
-                        forecast_statistical(fitted, history, horizon),
-                        refit.number,
-                    )
-                )
-            for name, log_sigmas in sigmas.items():
-                frame = long_rows(table, origin, name, np.full(horizon, history[-1]), refit.number)
-                for coverage in intervals["coverage"]:
-                    lower, upper = bounds(history[-1], log_sigmas[position], float(coverage))
-                    frame[f"lower_{round(coverage * 100)}"] = lower[: len(frame)]
-                    frame[f"upper_{round(coverage * 100)}"] = upper[: len(frame)]
-                frames.append(frame)
-    return pd.concat(frames, ignore_index=True)

@@ -98,7 +98,7 @@ class MlflowArtifactDataset(AbstractDataset):
 
     def _describe(self) -> dict[str, Any]:
         return {
-            "dataset": self._dataset._describe(),  # noqa: SLF001
+            "dataset": self._dataset._describe(),
             "artifact_path": self.artifact_path,
             "run_id": self.run_id,
         }

@@ -6,7 +6,7 @@ An EMA starts from an initial value, the mean of its first window (as TA-Lib's),
 row where that window ends.
 """
 
-# ruff: noqa: PLR0124, B020
+# ruff: noqa: B020
 # ``x != x`` is numba's NaN test and ``for i in range(i, n)`` resumes a loop: both on purpose.
 
 from __future__ import annotations

@@ -5,7 +5,6 @@ windows' sums are short partial sums (no running sum over the history, so no dri
 flat windows get numpy's two-pass values, bit for bit.
 """
 
-# ruff: noqa: FURB136
 # ``a if a > b else b`` keeps the kernels' NaN behaviour and float operations: not max/min.
 
 from __future__ import annotations

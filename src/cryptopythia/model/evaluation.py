@@ -68,7 +68,7 @@ def fit_shrinkage(
     return weights
 
 
-def predict_closes(  # noqa: PLR0913
+def predict_closes(
     model: KerasModel,
     scaler: Any,
     table: pd.DataFrame,

@@ -61,7 +61,7 @@ class Forecaster:
         return warmup + behind + self.replay_origins + self.spec["horizon"] + 1
 
 
-def assemble_forecaster(  # noqa: PLR0913
+def assemble_forecaster(
     model: Any,
     scaler: Any,
     spec: dict[str, Any],
@@ -205,7 +205,7 @@ def forecast(candles: pd.DataFrame, forecaster: Forecaster, steps: int) -> pd.Da
     return _forecast_table(candles, predicted, quantiles, sigma, horizon, forecaster.interval)
 
 
-def _forecast_table(  # noqa: PLR0913
+def _forecast_table(
     candles: pd.DataFrame,
     predicted: list[float],
     quantiles: dict[str, list[float]],

@@ -70,7 +70,7 @@ def resolve_precision(precision: str) -> str:
     return "float32" if tf.config.list_physical_devices("GPU") else "mixed_bfloat16"
 
 
-def build_model(  # noqa: PLR0913
+def build_model(
     n_timesteps: int,
     n_features: int,
     horizon: int,

@@ -114,7 +114,7 @@ def step_progress_bar() -> keras.callbacks.Callback:
     return StepProgressBar()
 
 
-def fine_tune(  # noqa: PLR0913
+def fine_tune(
     model: KerasModel,
     train: pd.DataFrame,
     validation: pd.DataFrame,

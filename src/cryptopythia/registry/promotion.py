@@ -109,7 +109,7 @@ def backtest_verdict(summary: dict[str, Any], gate: dict[str, Any]) -> tuple[boo
     )
 
 
-def gate_staging(  # noqa: PLR0913
+def gate_staging(
     client: MlflowClient,
     registry: dict[str, Any],
     modelling: dict[str, Any],

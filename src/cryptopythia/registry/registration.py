@@ -49,7 +49,7 @@ DESCRIPTIONS = {
 }
 
 
-def register_forecaster(  # noqa: PLR0913
+def register_forecaster(
     forecaster: Forecaster,
     train: pd.DataFrame,
     report: dict[str, Any],
@@ -129,7 +129,7 @@ def version_tags(
     }
 
 
-def register_all(  # noqa: PLR0913
+def register_all(
     client: MlflowClient,
     infos: dict[str, Any],
     names: dict[str, str],

@@ -108,7 +108,7 @@ def _limit_tensorflow_threads(threads: int | None) -> None:
         pass
 
 
-def _run_node_on_worker(  # noqa: PLR0913
+def _run_node_on_worker(
     node: Node,
     catalog: CatalogProtocol,
     is_async: bool,

@@ -7,6 +7,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,8 @@ from ..candles import (
     validate_candles,
 )
 from .binance import RetryPolicy, fetch_closed_klines, server_time_ms
-from .dump import read_kline_dump
+from .dump import check_dump_names_symbol, read_kline_dump
+from .dump_checks import closed_dump_candles, consistent_close_times, warn_price_jumps
 
 logger = logging.getLogger(__name__)
 
@@ -160,15 +162,20 @@ def stored_bronze(bronze_previous: pd.DataFrame, symbol: str, interval: str) -> 
     return previous
 
 
-def dump_bronze(dump_path: str | None, query: BronzeQuery) -> pd.DataFrame:
-    """The dump's candles with open_time >= the query's start, as bronze rows."""
+def dump_bronze(dump_path: str | None, query: BronzeQuery, names_symbol: bool) -> pd.DataFrame:
+    """The dump's closed candles with open_time >= the query's start, as bronze rows;
+    ``names_symbol``: the dump's file name must name the query's symbol."""
     if not dump_path:
         raise ValueError(
             "data_engineering.source is 'dump' but data_engineering.dump_path is not "
             "set; pass --params data_engineering.dump_path=<file or folder>."
         )
-    check_start_is_past(query.start_ms, query.start_date, int(time.time() * 1000))
+    if names_symbol and Path(dump_path).exists():
+        check_dump_names_symbol(dump_path, query.symbol)
+    now_ms = int(time.time() * 1000)
+    check_start_is_past(query.start_ms, query.start_date, now_ms)
     dump = klines_to_bronze(read_kline_dump(dump_path, query.symbol, query.interval))
+    dump = closed_dump_candles(dump, now_ms, query.invalid_rows, dump_path)
     kept = dump[dump["open_time"] >= query.start_ms].reset_index(drop=True)
     if len(kept) < len(dump):
         logger.info(
@@ -177,7 +184,7 @@ def dump_bronze(dump_path: str | None, query: BronzeQuery) -> pd.DataFrame:
             query.start_date,
         )
     check_bronze_interval(kept, query.interval, f"The kline dump {dump_path}")
-    return kept
+    return consistent_close_times(kept, query.interval, query.invalid_rows, dump_path)
 
 
 def binance_bronze(
@@ -231,6 +238,7 @@ def add_new_candles(previous: pd.DataFrame, new: pd.DataFrame, query: BronzeQuer
             f"{query.start_date}: check data_engineering.symbol, start_date and dump_path."
         )
     _check_new_rows(previous, new, query)
+    warn_price_jumps(new)
     bronze = merge_bronze(previous, new)
     bronze.attrs = {"symbol": query.symbol, "interval": query.interval}  # the sidecar
     check_bronze_interval(bronze, query.interval, "Stored bronze with the new candles")

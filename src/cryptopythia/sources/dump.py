@@ -45,18 +45,23 @@ def _read_kline_csv(text: str, source: str) -> pd.DataFrame:
     if table.empty:
         raise ValueError(f"Kline dump {source} is empty. {_WHAT_A_DUMP_IS}")
     first = table.iloc[0, 0]
-    if isinstance(first, str) and not first.strip().lstrip("-").isdigit():
-        table = table.iloc[1:]  # a header row
+    header = isinstance(first, str) and not first.strip().lstrip("-").isdigit()
+    names = list(table.iloc[0]) if header else None
+    table = table.iloc[1:] if header else table
     if table.empty:
         raise ValueError(f"Kline dump {source} holds a header and no candle. {_WHAT_A_DUMP_IS}")
-    n_columns = table.shape[1]
-    if not len(REQUIRED_COLUMNS) <= n_columns <= len(KLINE_COLUMNS):
-        raise ValueError(
-            f"Kline dump {source} has {n_columns} columns; Binance klines have "
-            f"{len(REQUIRED_COLUMNS)} to {len(KLINE_COLUMNS)}, starting with "
-            f"{', '.join(REQUIRED_COLUMNS)}."
-        )
-    table.columns = list(KLINE_COLUMNS[:n_columns])
+    if names is not None:  # columns by name, in whatever order the header lists them
+        table.columns = _columns_of_header(names, source)
+        table = table[[c for c in KLINE_COLUMNS if c in table.columns]]
+    else:  # Binance's own dumps have no header: its column order
+        n_columns = table.shape[1]
+        if not len(REQUIRED_COLUMNS) <= n_columns <= len(KLINE_COLUMNS):
+            raise ValueError(
+                f"Kline dump {source} has {n_columns} columns; Binance klines have "
+                f"{len(REQUIRED_COLUMNS)} to {len(KLINE_COLUMNS)}, starting with "
+                f"{', '.join(REQUIRED_COLUMNS)}."
+            )
+        table.columns = list(KLINE_COLUMNS[:n_columns])
     table = table.apply(pd.to_numeric, errors="coerce")
     bad = table[list(REQUIRED_COLUMNS)].isna().any(axis=1)
     if bad.any():
@@ -71,6 +76,38 @@ def _read_kline_csv(text: str, source: str) -> pd.DataFrame:
         check_kline_times(times, column, f"Kline dump {source}", shown=raw, first_row=1)
         table[column] = times.astype("int64")
     return table
+
+
+# Header names a dump may use: the project's own, and the ones Binance's documentation
+# gives its kline columns.
+_HEADER_NAMES = {name: name for name in KLINE_COLUMNS} | {
+    "quote_volume": "quote_asset_volume",
+    "count": "number_of_trades",
+    "taker_buy_volume": "taker_buy_base_volume",
+}
+
+
+def _columns_of_header(names: list, source: str) -> list[str]:
+    """The kline column each header name stands for; unknown, repeated or missing names
+    raise, listing what is accepted."""
+    spelled = [str(name).strip().lower() for name in names]
+    unknown = [name for name in spelled if name not in _HEADER_NAMES]
+    columns = [_HEADER_NAMES.get(name, name) for name in spelled]
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if unknown or repeated or missing:
+        problems = [
+            f"unknown {unknown}" if unknown else "",
+            f"repeated {repeated}" if repeated else "",
+            f"missing {missing}" if missing else "",
+        ]
+        raise ValueError(
+            f"Kline dump {source}: its header has {', '.join(p for p in problems if p)} "
+            f"column(s). Name the columns {', '.join(sorted(_HEADER_NAMES))} (in any order; "
+            f"{', '.join(REQUIRED_COLUMNS)} are required), or drop the header to read them "
+            "in Binance's order."
+        )
+    return columns
 
 
 _DUMP_SUFFIXES = (".csv", ".csv.gz", ".zip")
@@ -153,6 +190,22 @@ def _read_file(file: Path, symbol: str | None, interval: str | None) -> list[pd.
         ) from error
 
 
+def check_dump_names_symbol(dump_path: str | Path, symbol: str) -> None:
+    """Raise unless the dump's file name (or, for a folder, its own name or each file's)
+    says it holds ``symbol``: a listed pair must never read another coin's candles."""
+    path = Path(dump_path)
+    named = [path] if path.is_file() or symbol.lower() in path.name.lower() else _dump_files(path)
+    anonymous = [p.name for p in named if symbol.lower() not in p.name.lower()]
+    if anonymous:
+        raise ValueError(
+            f"The kline dump {', '.join(anonymous[:3])} (data_engineering.dump_path) does not "
+            f"say it holds {symbol}, and pair {symbol} is one of the listed pairs: it may be "
+            "another coin's candles (the snapshot is BTCUSDT's). Give each pair its own file "
+            "with pairs.dump_path, e.g. dumps/{symbol_lower}_{interval}.csv, or name the "
+            f"file after its symbol ({symbol.lower()}_1d.csv, or Binance's {symbol}-1d-...)."
+        )
+
+
 def read_kline_dump(
     dump_path: str | Path, symbol: str | None = None, interval: str | None = None
 ) -> pd.DataFrame:
@@ -173,7 +226,36 @@ def read_kline_dump(
     tables = []
     for file in _dump_files(path):
         check_dump_name(file.name, symbol, interval)
-        tables.extend(_read_file(file, symbol, interval))
-    klines = pd.concat(tables, ignore_index=True)
+        for table in _read_file(file, symbol, interval):
+            # where each row came from, for the duplicate messages: file and data row
+            tables.append(table.assign(_source=file.name, _row=range(1, len(table) + 1)))
+    klines = _without_repeats(pd.concat(tables, ignore_index=True))
     logger.info("Read %d klines from %d dump file(s) at %s.", len(klines), len(tables), path)
+    return klines.drop(columns=["_source", "_row"])
+
+
+def _without_repeats(klines: pd.DataFrame) -> pd.DataFrame:
+    """The dump's klines with exact repeats dropped (a month as .csv and .csv.gz, a file
+    concatenated twice), said in a log line; two rows of one open_time that differ raise,
+    naming both files and rows."""
+    required = list(REQUIRED_COLUMNS)
+    exact = klines.duplicated(subset=required, keep="first")
+    if exact.any():
+        logger.warning(
+            "Dump: dropped %d exact repeat(s) of a candle (first: %s row %d).",
+            int(exact.sum()),
+            klines.loc[exact, "_source"].iloc[0],
+            klines.loc[exact, "_row"].iloc[0],
+        )
+        klines = klines[~exact].reset_index(drop=True)
+    clash = klines["open_time"].duplicated(keep=False)
+    if clash.any():
+        first = klines[clash & (klines["open_time"] == klines.loc[clash, "open_time"].iloc[0])]
+        where = " and ".join(f"{f} row {r}" for f, r in zip(first["_source"], first["_row"]))
+        opened = pd.Timestamp(int(first["open_time"].iloc[0]), unit="ms", tz="UTC")
+        raise ValueError(
+            f"The kline dump holds {int(clash.sum())} rows sharing an open_time with different "
+            f"values; the first, {opened}, at {where}. Nothing was stored. Keep one copy of "
+            "each candle in data_engineering.dump_path (remove the older or partial file)."
+        )
     return klines

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import mlflow
 import numpy as np
@@ -11,11 +10,11 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from cryptopythia.backtest.walk_forward import make_origin_table, walk_forward_baselines
+from cryptopythia.backtest.baseline_walk import walk_forward_baselines
+from cryptopythia.backtest.walk_forward import make_origin_table
 from cryptopythia.features import check_parameters
 
-from conftest import DAILY_CANDLES, run_kedro
-from support.project import train_on_candles
+from conftest import run_kedro
 
 pytestmark = pytest.mark.slow
 
@@ -35,14 +34,6 @@ RELAXED = {
     "backtest.gate.max_interval_score_ratio": 100.0,
 }
 INTERVAL_MODELS = {"conv1d_lstm", "naive_ewma", "naive_garch"}
-
-
-@pytest.fixture
-def trained_project(kedro_project: Path, tmp_path: Path) -> Path:
-    """A project whose registry holds one model trained on 1,200 real daily candles."""
-    train_on_candles(kedro_project, tmp_path, DAILY_CANDLES, 1200, **FAST)
-    mlflow.set_tracking_uri(f"sqlite:///{kedro_project / 'mlflow.db'}")
-    return kedro_project
 
 
 def test_backtest_reports_every_model_and_gates_the_champion(trained_project):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +16,10 @@ from cryptopythia.sources.binance import BinanceFetchError
 
 from conftest import DAILY_CANDLES, FOUR_HOUR_CANDLES, run_kedro
 from support.fake_binance import Fault, make_klines, point_catalog_at
+from support.pairs import list_pairs
 from support.project import free_port
+
+pytestmark = pytest.mark.slow  # real kedro runs
 
 
 def load_silver() -> pd.DataFrame:
@@ -170,7 +175,10 @@ def negative_low(klines):
 def conflicting_twin(klines):
     twin = list(klines[350])
     twin[4] = str(float(twin[4]) * 1.001)
-    return klines + [twin], NOT_UPDATING + "2 rows sharing an open_time with different values"
+    return klines + [twin], (
+        r"The kline dump holds 2 rows sharing an open_time with different values; the "
+        r"first, .*, at bad.csv row 351 and bad.csv row 401\. Nothing was stored"
+    )
 
 
 def conflict_with_stored(klines):
@@ -199,9 +207,33 @@ def overflowing_time(klines):
     return klines, r"open_time outside 2010..2100 .*first at row 351: 100000000000000000000"
 
 
+def candle_from_2090(klines):
+    opens = 3786912000000  # 2090-01-01, on the daily grid: only its date is wrong
+    klines.append([opens, *klines[-1][1:6], opens + 86_400_000 - 1])
+    return klines, (
+        r"1 candle\(s\) in the kline dump .*bad.csv had not closed by now .* the first "
+        r"opening 2090-01-01.*invalid_rows=drop"
+    )
+
+
+def todays_open_candle(klines):
+    return make_klines(400, "1d", with_open_candle=True), r"1 candle\(s\) .*had not closed"
+
+
+def close_time_an_hour_late(klines):
+    klines[350][6] += 3600 * 1000
+    return klines, (
+        r"1 candle\(s\) in the kline dump .*bad.csv close at another time than open_time "
+        r"\+ 1d - 1 ms; the first opens .* and closes .* 00:59:59.*\. Nothing was stored"
+    )
+
+
 @pytest.mark.parametrize(
     "spoil",
     [
+        candle_from_2090,
+        close_time_an_hour_late,
+        todays_open_candle,
         negative_low,
         conflicting_twin,
         conflict_with_stored,
@@ -227,6 +259,42 @@ def test_a_bad_dump_fails_the_run_and_leaves_bronze_and_silver_intact(
     assert bronze_file.read_bytes() == good_bronze
     assert silver_file.read_bytes() == good_silver
     run_offline(kedro_project, good)  # the next run with good data is not blocked
+
+
+@contextlib.contextmanager
+def dump_checks_log(caplog):
+    """caplog on the dump checks' logger (a session's logging config replaces the root's handlers)."""
+    logger = logging.getLogger("cryptopythia.sources.dump_checks")
+    logger.addHandler(caplog.handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(caplog.handler)
+
+
+def test_candles_not_closed_are_dropped_and_reported_with_invalid_rows_drop(
+    kedro_project, tmp_path, caplog
+):
+    klines = make_klines(300, "1d", with_open_candle=True)
+    klines.append([3786912000000, *klines[-1][1:6], 3786912000000 + 86_400_000 - 1])
+    with dump_checks_log(caplog):
+        run_offline(kedro_project, write_dump(tmp_path / "dump.csv", klines), invalid_rows="drop")
+    bronze = pd.read_csv(layer_files(kedro_project)[0])
+    assert len(bronze) == 300  # today's open candle and the one from 2090 dropped
+    assert bronze["close_time"].max() < pd.Timestamp.now(tz="UTC").value // 10**6
+    assert "2 candle(s) in the kline dump" in caplog.text and "dropped" in caplog.text
+
+
+def test_a_99_9_percent_move_is_stored_with_a_warning_naming_the_candle(
+    kedro_project, tmp_path, caplog
+):
+    klines = make_klines(300, "1d", with_open_candle=False)
+    klines[200][4] = f"{float(klines[199][4]) / 2000:.6f}"  # close 2000x lower
+    klines[200][3] = klines[200][4]  # low = close: no price rule is broken
+    opened = pd.Timestamp(klines[200][0], unit="ms", tz="UTC")
+    with dump_checks_log(caplog):
+        run_offline(kedro_project, write_dump(tmp_path / "dump.csv", klines))
+    assert "closed 99.9% or more away" in caplog.text and str(opened) in caplog.text
 
 
 @pytest.mark.parametrize(
@@ -369,6 +437,48 @@ def test_a_second_run_waits_for_the_bronze_lock_then_stops(kedro_project, tmp_pa
     # the holder died (as a killed run does): the OS released its lock, the next run merges
     run_offline(kedro_project, write_dump(tmp_path / "new.csv", klines), lock_timeout_seconds=1)
     assert len(pd.read_csv(bronze_file)) == 400
+
+
+def test_a_listed_pair_s_bronze_is_locked_too(kedro_project, tmp_path):
+    dumps = tmp_path / "dumps"
+    for symbol, seed in (("ethusdt", 1), ("solusdt", 2)):
+        klines = make_klines(120, "1d", with_open_candle=False, seed=seed)
+        dumps.mkdir(exist_ok=True)
+        write_dump(dumps / f"{symbol}_1d.csv", klines)
+    list_pairs(
+        kedro_project, "offline", ["ETHUSDT", "SOLUSDT"], ["1d"], dump_path=f"{dumps}/{{pair}}.csv"
+    )
+    lock = kedro_project / "data/01_raw/pairs/solusdt_1d/bronze.csv.lock"
+    lock.parent.mkdir(parents=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(lock)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(
+            RuntimeError, match=r"holds .*solusdt_1d/bronze.csv.lock .*solusdt_1d.bronze"
+        ):
+            run_kedro(
+                kedro_project,
+                "data_engineering",
+                env="offline",
+                params={"data_engineering.lock_timeout_seconds": 1},
+            )
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not (kedro_project / "data/01_raw/pairs/solusdt_1d/bronze.csv").exists()
+
+
+def test_a_lock_timeout_that_is_no_number_is_named(kedro_project):
+    with pytest.raises(ValueError, match=r"lock_timeout_seconds='abc' is not a number of seconds"):
+        run_kedro(
+            kedro_project,
+            "data_engineering",
+            env="offline",
+            params={"data_engineering.lock_timeout_seconds": "abc"},
+        )
+    assert not layer_files(kedro_project)[0].exists()
 
 
 HOLD_LOCK = """

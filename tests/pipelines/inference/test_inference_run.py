@@ -37,11 +37,11 @@ def load_silver(project: Path) -> pd.DataFrame:
 
 
 @pytest.fixture
-def served_model(kedro_project: Path, tmp_path: Path):
-    """A trained project and `mlflow models serve` of its staging pyfunc on 127.0.0.1."""
-    train(kedro_project, DAILY_CANDLES, 900, tmp_path)
-    with ServedModel(kedro_project, "models:/btc_candle_forecaster@staging") as url:
-        yield kedro_project, f"{url}/invocations"
+def served_model(network_project: Path):
+    """A trained project (network path on) and `mlflow models serve` of its staging
+    pyfunc on 127.0.0.1."""
+    with ServedModel(network_project, "models:/btc_candle_forecaster@staging") as url:
+        yield network_project, f"{url}/invocations"
 
 
 def test_inference_pyfunc_and_http_agree(served_model):
@@ -59,6 +59,8 @@ def test_inference_pyfunc_and_http_agree(served_model):
     version = mlflow.MlflowClient().get_model_version_by_alias("btc_forecaster", "staging")
     assert set(table["model_version"].astype(str)) == {str(version.version)}
     assert (table["lower_95"] < table["forecast_close"]).all()
+    # The network path ran: with shrinkage off the forecast is not the last close.
+    assert (table["forecast_close"] != silver["close"].iloc[-1]).all()
     assert (project / "data/08_reporting/forecast.png").stat().st_size > 10_000
 
     payload = payload_from_candles(silver)
@@ -137,11 +139,13 @@ def test_inference_pyfunc_and_http_agree(served_model):
         run_kedro(project, "inference", params={"inference.target_date": target})
 
 
-def test_inference_bad_input_is_a_clear_error(kedro_project, tmp_path):
+def test_inference_before_any_training_names_the_fix(kedro_project):
     with pytest.raises(ValueError, match=r"No 'btc_forecaster' with alias 'staging'.*training"):
-        run_kedro(kedro_project, "inference")  # nothing trained yet
-    train(kedro_project, DAILY_CANDLES, 800, tmp_path)
-    last = load_silver(kedro_project)["open_time"].iloc[-1]
+        run_kedro(kedro_project, "inference")
+
+
+def test_inference_bad_input_is_a_clear_error(network_project):
+    last = load_silver(network_project)["open_time"].iloc[-1]
     for params, message in [
         ({"inference.target_date": str(last.date())}, "not after the last candle"),
         ({"inference.target_date": "2017-01-01"}, "not after the last candle"),
@@ -155,7 +159,7 @@ def test_inference_bad_input_is_a_clear_error(kedro_project, tmp_path):
         ({"inference.target_date": "NaT"}, r"inference.target_date=.NaT.: must be a date"),
     ]:
         with pytest.raises(ValueError, match=message):
-            run_kedro(kedro_project, "inference", params=params)
+            run_kedro(network_project, "inference", params=params)
 
 
 def test_four_hour_forecast_dates(kedro_project, tmp_path):
@@ -192,15 +196,15 @@ def test_four_hour_forecast_dates(kedro_project, tmp_path):
     ]
 
 
-def test_two_workers_answer_concurrent_clients_alike(kedro_project: Path, tmp_path: Path):
+def test_two_workers_answer_concurrent_clients_alike(network_project: Path):
     # `mlflow models serve --workers 2` (README: one worker per core): 12 clients at once
     # get the same forecast, each a 200.
-    train(kedro_project, DAILY_CANDLES, 900, tmp_path)
-    payload = payload_from_candles(load_silver(kedro_project).tail(600))
+    payload = payload_from_candles(load_silver(network_project).tail(600))
     body = {"dataframe_split": payload.to_dict(orient="split", index=False), "params": {"steps": 3}}
-    served = ServedModel(kedro_project, "models:/btc_candle_forecaster@staging", workers=2)
+    served = ServedModel(network_project, "models:/btc_candle_forecaster@staging", workers=2)
     with served as url, ThreadPoolExecutor(max_workers=12) as pool:
         answers = list(pool.map(lambda _: post_json(f"{url}/invocations", body), range(12)))
     assert [status for status, _ in answers] == [200] * 12
     closes = {tuple(row["forecast_close"] for row in a["predictions"]) for _, a in answers}
     assert len(closes) == 1
+    assert payload["close"].iloc[-1] not in next(iter(closes))  # the network's own forecast

@@ -48,6 +48,8 @@ def test_each_pair_gets_the_global_parameters_with_its_own_names(kedro_project):
     assert eth["data_engineering"]["symbol"] == "ETHUSDT"
     assert eth["data_engineering"]["interval"] == "4h"
     assert eth["data_engineering"]["dump_path"] == "dumps/ethusdt-4h.csv"
+    assert eth["data_engineering"]["dump_names_symbol"] is True  # never another coin's file
+    assert parameters["data_engineering"]["dump_names_symbol"] is False
     assert eth["modelling"]["epochs"] == 3
     assert eth["modelling"]["horizon"] == 6
     assert parameters["solusdt_4h"]["modelling"]["horizon"] == 3  # the pair's own override last
@@ -73,6 +75,7 @@ def test_a_bad_pair_list_is_refused_with_the_fix(pairs, message):
         listed_pairs({"pairs": pairs})
 
 
+@pytest.mark.slow
 def test_a_bad_pair_list_stops_kedro_run_before_any_node(kedro_project):
     # The pipeline registry reads the list too: it must not fall back to the single pair.
     with pytest.raises(ValueError, match=r"\['ETH/USDT'\].*not Binance symbols"):

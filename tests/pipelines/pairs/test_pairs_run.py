@@ -116,3 +116,22 @@ def test_real_daily_and_4h_btc_as_two_pairs_offline(kedro_project, tmp_path):
     assert (pd.to_datetime(gold_4h["open_time"]).diff().dropna() == pd.Timedelta(hours=4)).all()
     summary = pd.read_csv(kedro_project / "data" / "08_reporting" / "pairs_training_summary.csv")
     assert sorted(summary["interval"]) == ["1d", "4h"]
+    # Each pair's silver and gold are recorded as MLflow dataset inputs of the run.
+    client = MlflowClient(tracking_uri=f"sqlite:///{kedro_project / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("Bitcoin_Forecasting").experiment_id
+    (run,) = client.search_runs([experiment])
+    inputs = {i.dataset.name: i.dataset.source for i in run.inputs.dataset_inputs}
+    for namespace in ("btcusdt_1d", "btcusdt_4h"):
+        assert {f"{namespace}.silver", f"{namespace}.gold"} <= inputs.keys()
+        assert f"pairs/{namespace}/gold.csv" in inputs[f"{namespace}.gold"]
+
+
+def test_a_listed_pair_never_reads_a_dump_that_does_not_name_it(kedro_project):
+    """`--env offline` reads the BTCUSDT snapshot by default: a listed ETHUSDT pair without
+    pairs.dump_path stops, naming the pair and the fix, instead of storing BTC as ETH."""
+    list_pairs(kedro_project, "offline", ["ETHUSDT"], ["1d"])
+    with pytest.raises(
+        ValueError, match=r"btcusdt_1d.csv.gz .*does not say it holds ETHUSDT.*pairs.dump_path"
+    ):
+        run_kedro(kedro_project, "data_engineering", env="offline")
+    assert not list((kedro_project / "data" / "01_raw").rglob("bronze.csv"))

@@ -3,8 +3,9 @@ step, and the champion gate."""
 
 from kedro.pipeline import Pipeline, node, pipeline
 
+from ...backtest.baseline_walk import walk_forward_baselines
 from ...backtest.scoring import backtest_metrics, plot_backtest, score_backtest, summarise_network
-from ...backtest.walk_forward import walk_forward_baselines, walk_forward_network
+from ...backtest.walk_forward import walk_forward_network
 from .nodes import gate_champion, prepare_backtest
 
 

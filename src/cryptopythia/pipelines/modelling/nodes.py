@@ -39,7 +39,7 @@ def make_model_table(
     return prepare_model_table(gold, modelling, units)
 
 
-def register_models(  # noqa: PLR0913
+def register_models(
     forecaster: Forecaster,
     train: pd.DataFrame,
     report: dict[str, Any],
