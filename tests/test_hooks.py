@@ -58,27 +58,29 @@ def test_a_killed_run_is_marked_failed_at_the_next_start(kedro_project: Path, tm
     shutil.copytree(  # `kedro run` in a subprocess wants the project's src/
         PROJECT_ROOT / "src", kedro_project / "src", ignore=shutil.ignore_patterns("__pycache__")
     )
-    killed = subprocess.Popen(
-        [str(BIN / "kedro"), "run", "--pipelines", "training", "--env", "offline"]
-        + ["--params", f"{params},modelling.epochs=500"],
-        cwd=kedro_project,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    # The store's tables are made before the run starts: two processes creating them at
+    # once race, and the loser (either one) fails.
     client = MlflowClient(tracking_uri=f"sqlite:///{kedro_project / 'mlflow.db'}")
+    client.search_experiments()
+    log = tmp_path / "killed_run.log"
+    with log.open("w") as output:
+        killed = subprocess.Popen(
+            [str(BIN / "kedro"), "run", "--pipelines", "training", "--env", "offline"]
+            + ["--params", f"{params},modelling.epochs=500"],
+            cwd=kedro_project,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     deadline, run = time.monotonic() + 180, None
     while run is None and time.monotonic() < deadline and killed.poll() is None:
         time.sleep(1)
-        experiment = (
-            client.get_experiment_by_name("Bitcoin_Forecasting")
-            if (kedro_project / "mlflow.db").exists()
-            else None
-        )
+        experiment = client.get_experiment_by_name("Bitcoin_Forecasting")
         runs = client.search_runs([experiment.experiment_id]) if experiment else []
         run = next((r for r in runs if r.data.tags.get("pid") == str(killed.pid)), None)
     killed.kill()  # SIGKILL: no hook, no finally, the run stays RUNNING
     killed.wait()
-    assert run is not None and run.info.status == "RUNNING"
+    assert run is not None, f"the run never showed as RUNNING:\n{log.read_text()[-3000:]}"
+    assert run.info.status == "RUNNING"
     assert client.get_run(run.info.run_id).info.status == "RUNNING"
 
     run_kedro(
