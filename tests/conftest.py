@@ -109,23 +109,29 @@ def trained_project(trained_projects_root, tmp_path, monkeypatch) -> Path:
     return _trained(trained_projects_root, "daily_1200", 1200, ONE_EPOCH, tmp_path, monkeypatch)
 
 
-# The longest test files (pytest --durations, 2 cores: 60-210 s each), started first.
+# The longest test files (pytest --durations on 2 cores: 50-290 s each), started first.
 LONGEST_FIRST = (
     "runners/test_dask_runner.py",
-    "team/test_team_mlflow.py",
     "pipelines/inference/test_inference_run.py",
+    "pipelines/pairs/test_pairs_run.py",
+    "team/test_team_mlflow.py",
     "pipelines/modelling/test_modelling_run.py",
     "pipelines/backtest/test_backtest_run.py",
-    "pipelines/pairs/test_pairs_run.py",
-    "registry/test_killed_registration.py",
-    "notebooks/test_forecast_tour.py",
     "runners/test_cluster_store.py",
+    "pipelines/modelling/test_modelling_server.py",
+    "registry/test_killed_registration.py",
+    "pipelines/monitor/test_monitor_run.py",
+    "runners/test_worker_loss.py",
+    "runners/test_fetch_limit.py",
+    "notebooks/test_forecast_tour.py",
 )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The longest files first, then the other slow tests, then the rest: pytest-xdist's
-    workers then finish on short tests together instead of one waiting on a long one."""
+    """The longest files first, then the other slow tests, then the rest, dealt out in turn
+    to the two halves of the list: pytest-xdist's worksteal gives each worker one
+    contiguous half and steals from a queue's end, so both workers start on long tests
+    and end on short ones, instead of one waiting on a long one at the end."""
 
     def rank(item: pytest.Item) -> tuple[int, int]:
         path = item.path.as_posix()
@@ -134,3 +140,4 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return (0, longest[0]) if longest else (1 if slow else 2, 0)
 
     items.sort(key=rank)
+    items[:] = items[0::2] + items[1::2]

@@ -248,6 +248,7 @@ def test_an_unreachable_tracking_server_is_a_clear_error(kedro_project):
         f"server:\n  mlflow_tracking_uri: http://127.0.0.1:{port}\n"
     )
     write_gold(kedro_project, 760)
+    (kedro_project / "mlflow.db").unlink()  # the copy's empty store: none may be made
     # The project's hook checks the server before anything runs (MLflow itself would
     # retry a refused connection for minutes).
     with pytest.raises(RuntimeError, match=rf"127.0.0.1:{port} .*is unreachable.*Start it"):

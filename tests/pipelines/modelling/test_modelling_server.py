@@ -82,6 +82,7 @@ def test_server_env_logs_and_registers_on_a_tracking_server(kedro_project, mlflo
         f"server:\n  mlflow_tracking_uri: {mlflow_server}\n"
     )
     write_gold(kedro_project, 760)
+    (kedro_project / "mlflow.db").unlink()  # the copy's empty store: none may be made
 
     run_pipeline(kedro_project, "modelling", env="server", params=FAST_PARAMS)
 
