@@ -58,3 +58,39 @@ def test_binance_keys_never_show_in_the_dataset_description(monkeypatch):
         text = repr(dataset) + str(dataset._describe())
         assert "key-" not in text and "secret" not in text
         assert dataset._describe()["authenticated"] is True
+
+
+# A writer that saves a large table again and again, so a kill lands inside a save.
+ENDLESS_SAVE = """
+import sys
+import numpy as np, pandas as pd
+from cryptopythia.datasets import CandleCSVDataset
+table = pd.DataFrame(np.random.default_rng(0).random((400_000, 8)))
+dataset = CandleCSVDataset(filepath=sys.argv[1])
+while True:
+    dataset.save(table)
+"""
+
+
+def test_a_save_killed_midway_leaves_the_old_table_and_the_next_save_cleans_up(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    target = tmp_path / "silver.csv"
+    dataset = CandleCSVDataset(filepath=str(target))
+    dataset.save(pd.DataFrame({"close": [1.0, 2.0]}))
+    writer = subprocess.Popen([sys.executable, "-c", ENDLESS_SAVE, str(target)])
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob("silver.csv.*.tmp")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    writer.kill()  # SIGKILL inside a save: no finally block runs
+    writer.wait()
+    left = list(tmp_path.glob("silver.csv.*.tmp"))
+    assert left, "the writer never started a save"
+    assert f".{writer.pid}-" in left[0].name
+    pd.read_csv(target)  # whatever was last renamed in is whole
+
+    dataset.save(pd.DataFrame({"close": [3.0]}))
+    assert not list(tmp_path.glob("silver.csv.*.tmp"))
+    assert dataset.load()["close"].tolist() == [3.0]

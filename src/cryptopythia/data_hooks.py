@@ -154,3 +154,34 @@ class DataLockHook:
     @hook_impl
     def on_pipeline_error(self) -> None:
         self._release()
+
+
+class StaleSilverHook:
+    """A run that reads a silver it does not write (inference, modelling, backtest...) stops
+    when that silver is older than its bronze: a data_engineering run ended (killed, disk
+    full) between the two saves, and silver misses bronze's newest candles. A run that
+    writes silver rebuilds it from bronze and is let through. Runs before kedro-mlflow
+    opens a run, so a refused run records nothing."""
+
+    @hook_impl(tryfirst=True)
+    def before_pipeline_run(self, pipeline: Any, catalog: Any) -> None:
+        from .datasets.mlflow_artifact_dataset import is_local
+
+        for name in sorted(n for n in pipeline.inputs() if n.rsplit(".", 1)[-1] == "silver"):
+            bronze_name = name.rsplit(".", 1)[0] + ".bronze" if "." in name else "bronze"
+            silver = str(_entry(catalog, name).get("filepath", ""))
+            bronze = str(_entry(catalog, bronze_name).get("filepath", ""))
+            if not (silver and bronze and is_local(silver) and is_local(bronze)):
+                continue
+            if not (Path(silver).exists() and Path(bronze).exists()):
+                continue
+            silver_time, bronze_time = Path(silver).stat().st_mtime, Path(bronze).stat().st_mtime
+            if bronze_time > silver_time:
+                raise RuntimeError(
+                    f"{silver} (written {pd.Timestamp(silver_time, unit='s'):%Y-%m-%d %H:%M:%S}"
+                    f" UTC) is older than its bronze {bronze} (written "
+                    f"{pd.Timestamp(bronze_time, unit='s'):%Y-%m-%d %H:%M:%S} UTC): a "
+                    "data_engineering run stopped between the two saves, so silver misses "
+                    "bronze's newest candles. Rebuild it with `kedro run --pipelines "
+                    "data_engineering` (it re-reads bronze), then run again. Nothing ran."
+                )

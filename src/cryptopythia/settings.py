@@ -45,7 +45,11 @@ CONFIG_LOADER_ARGS = {
     },
 }
 
-from cryptopythia.data_hooks import DataLockHook, MlflowDatasetInputHook  # noqa: E402
+from cryptopythia.data_hooks import (  # noqa: E402
+    DataLockHook,
+    MlflowDatasetInputHook,
+    StaleSilverHook,
+)
 from cryptopythia.hooks import (  # noqa: E402
     MlflowRunResetHook,
     MlflowServerCheckHook,
@@ -61,6 +65,7 @@ HOOKS = (
     MlflowRunResetHook(),
     MlflowDatasetInputHook(),
     DataLockHook(),
+    StaleSilverHook(),
     SecretParametersHook(),
     MlflowStaleRunHook(),
     ParameterCheckHook(),

@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from kedro.io.core import get_filepath_str
 from kedro_datasets.pandas import CSVDataset
+
+logger = logging.getLogger(__name__)
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this machine (signal 0 checks without sending)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by another user
+        return True
+    return True
 
 
 class CandleCSVDataset(CSVDataset):
@@ -72,8 +88,11 @@ class CandleCSVDataset(CSVDataset):
         self._invalidate_cache()
 
     def _write_atomically(self, path: str, write: Any, mode: str | None = None) -> None:
-        """``write(file)`` into a temp file beside ``path``, then rename it over ``path``."""
-        temp_path = f"{path}.{uuid.uuid4().hex}.tmp"
+        """``write(file)`` into a temp file beside ``path``, then rename it over ``path``.
+        The temp file's name holds the writer's process id: a writer killed mid-save
+        leaves it behind, and the next save removes it (``_remove_abandoned``)."""
+        self._remove_abandoned(path)
+        temp_path = f"{path}.{os.getpid()}-{uuid.uuid4().hex}.tmp"
         open_args = {"mode": mode} if mode else self._fs_open_args_save
         try:
             with self._fs.open(temp_path, **open_args) as file:
@@ -82,6 +101,18 @@ class CandleCSVDataset(CSVDataset):
         finally:
             if self._fs.exists(temp_path):
                 self._fs.rm(temp_path)
+
+    def _remove_abandoned(self, path: str) -> None:
+        """Delete the temp files beside ``path`` whose writer process is gone (killed with
+        -9 or by a full disk mid-save); a live writer's are left alone. Local files only:
+        an object store has no process to ask, and writes there are whole-object puts."""
+        if self._protocol != "file":
+            return
+        for temp in Path(path).parent.glob(f"{Path(path).name}.*-*.tmp"):
+            writer = temp.name[len(Path(path).name) + 1 :].split("-", 1)[0]
+            if writer.isdigit() and not _process_alive(int(writer)):
+                temp.unlink(missing_ok=True)
+                logger.warning("Removed %s, left by process %s that ended mid-save.", temp, writer)
 
     def _describe(self) -> dict[str, Any]:
         return {

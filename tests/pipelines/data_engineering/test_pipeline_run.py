@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -503,3 +504,20 @@ def test_another_symbol_never_mixes_into_bronze(kedro_project, tmp_path):
     with pytest.raises(ValueError, match=r"bronze.csv holds BTCUSDT 1d candles.*'ETHUSDT'"):
         run_offline(kedro_project, write_dump(tmp_path / "eth.csv", eth), symbol="ETHUSDT")
     assert (bronze_file.read_bytes(), silver_file.read_bytes()) == stored
+
+
+@pytest.mark.parametrize("pipeline", ["feature_engineering", "inference"])
+def test_a_silver_older_than_its_bronze_stops_the_runs_that_read_it(kedro_project, pipeline):
+    run_kedro(kedro_project, "data_engineering", env="offline")
+    bronze = kedro_project / "data/01_raw/bronze.csv"
+    silver = kedro_project / "data/02_intermediate/silver.csv"
+    # what a run killed between the bronze and the silver save leaves: bronze newer
+    os.utime(bronze, (silver.stat().st_atime, silver.stat().st_mtime + 60))
+    with pytest.raises(RuntimeError, match=r"silver.csv .*older than its bronze.*Nothing ran"):
+        run_kedro(kedro_project, pipeline, env="offline")
+    assert not (kedro_project / "data/03_primary/gold.csv").exists()
+
+    run_kedro(kedro_project, "data_engineering", env="offline")  # rebuilds silver
+    assert silver.stat().st_mtime >= bronze.stat().st_mtime
+    run_kedro(kedro_project, "feature_engineering", env="offline")
+    assert (kedro_project / "data/03_primary/gold.csv").exists()
