@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PYTHON_VERSION = $(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 export KEDRO_DISABLE_TELEMETRY := true
 
-.PHONY: install run test test-fast lint viz lock serve forecast notebook
+.PHONY: install run test test-fast lint viz lock serve forecast notebook daily browser
 
 # pyproject.toml keeps the version ranges; requirements.lock (constraints, not requirements)
 # pins every package to the versions .ci/run passed with.
@@ -35,6 +35,7 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks scripts
 	$(VENV)/bin/ruff format --check src tests benchmarks scripts
+	$(VENV)/bin/lint-imports
 
 # The staging model of mlflow.db over HTTP on 127.0.0.1:5001 (after make run); Ctrl-C stops.
 serve: $(STAMP)
@@ -50,6 +51,20 @@ forecast: $(STAMP)
 # open notebooks/01_forecast_tour.ipynb after make run.
 notebook: $(STAMP)
 	$(VENV)/bin/kedro jupyter lab --ip 127.0.0.1 --no-browser
+
+# The daily loop (docs/operations.md): fresh candles, the staging and the champion
+# forecasts recorded in the ledger, then every recorded forecast whose candle has closed
+# scored. A timer runs it once a day after the daily candle closes (deploy/systemd/).
+# KEDRO_ARGS="--env team" for the team set-up.
+daily: $(STAMP)
+	$(VENV)/bin/kedro run --pipelines forecast $(KEDRO_ARGS)
+	$(VENV)/bin/kedro run --pipelines inference --params inference.model_alias=champion $(KEDRO_ARGS)
+	$(VENV)/bin/kedro run --pipelines monitor $(KEDRO_ARGS)
+
+# Headless Chromium for the report's browser test (tests/pipelines/monitor), from Debian.
+browser:
+	command -v chromium >/dev/null || apt-get install -y --no-install-recommends chromium \
+	    || { apt-get update && apt-get install -y --no-install-recommends chromium; }
 
 viz: $(STAMP)
 	$(VENV)/bin/kedro viz build

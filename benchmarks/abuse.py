@@ -72,6 +72,13 @@ DUMPS: dict[str, Callable[[list[list]], str] | bytes] = {
     "blank first cell": b",1,2,0.5,1.5,10,86399999\n",
     "header only": HEADER.encode(),
     "3 columns": b"1,2,3\n",
+    # issue 22's classes
+    "candle from 2090": lambda k: kline_lines([*k, [3786912000000, *k[-1][1:6], 3786998399999]]),
+    "close_time not open_time + 1d": spoiled(350, 6, "123"),
+    "conflicting duplicate candle": lambda k: kline_lines(
+        [*k[:351], [k[350][0], k[350][1], k[350][2], k[350][3], k[350][2], *k[350][5:7]], *k[351:]]
+    ),
+    "unknown header name": lambda k: kline_lines(k).replace("volume", "vol", 1),
 }
 PARAMS: list[tuple[str, dict]] = [
     ("training", {"modelling.batch_size": 0}),
@@ -89,6 +96,13 @@ PARAMS: list[tuple[str, dict]] = [
     ("inference", {"inference.model_alias": "production"}),
     ("backtest", {"backtest.window": "rolling"}),
     ("backtest", {"backtest.n_origins": 0}),
+    # issue 22 and 23's classes
+    ("training", {"data_engineering.lock_timeout_seconds": "abc"}),
+    ("training", {"data_engineering.passphrase": "hunter2-secret"}),
+    ("replay", {"replay.start": "notadate", "replay.end": "2020-01-01"}),
+    ("replay", {"replay.start": "1999-01-01", "replay.end": "1999-02-01"}),
+    ("monitor", {"monitor.status.window": 1}),
+    ("monitor", {}),  # nothing in the ledger yet
 ]
 
 

@@ -8,7 +8,14 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 PositiveInt = Field(ge=1)
 
@@ -111,10 +118,54 @@ class Backtest(_Section):
     validation_fraction: float = Field(gt=0, lt=1)
 
 
+class StatusLimits(_Section):
+    coverage_p_value: float = Field(gt=0, lt=1)
+    interval_score_ratio: float = Field(gt=0)
+
+
+class MonitorStatus(_Section):
+    step: int = PositiveInt
+    window: int = Field(ge=2)
+    min_origins: int = PositiveInt
+    warn: StatusLimits
+    alarm: StatusLimits
+
+
+class Monitor(_Section):
+    windows: list[int] = Field(min_length=1)
+    status: MonitorStatus
+    demote_on_alarm: bool
+
+    @model_validator(mode="after")
+    def judged_window_is_scored(self) -> Monitor:
+        if self.status.window not in self.windows:
+            raise ValueError(
+                f"status.window={self.status.window} must be one of windows={self.windows}: "
+                "the status is judged on a scored window"
+            )
+        return self
+
+
+class Replay(_Section):
+    start: str
+    end: str
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def a_date(cls, value: Any) -> str:
+        if value is None or not _is_date(value):
+            raise ValueError(
+                "must be a date (YYYY-MM-DD): --params replay.start=2025-01-01,replay.end=2025-07-09"
+            )
+        return str(value)
+
+
 SCHEMAS: dict[str, type[BaseModel]] = {
     "modelling": Modelling,
     "inference": Inference,
     "backtest": Backtest,
+    "monitor": Monitor,
+    "replay": Replay,
 }
 
 

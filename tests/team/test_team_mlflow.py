@@ -65,8 +65,9 @@ def team_mlflow(tmp_path: Path):
 def team_project(tmp_path: Path, team_mlflow, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A project copy whose `--env team` logs to the team_mlflow server, run from its folder
     by a client without S3 (or tracking URI) variables."""
-    _, _, server = team_mlflow
+    postgres, _, server = team_mlflow
     project = copy_project(tmp_path)
+    (project / "mlflow.db").unlink()  # the copy's empty store: none may be made
     monkeypatch.chdir(project)
     team = project / "conf" / "team"
     mlflow_yml = team / "mlflow.yml"
@@ -80,7 +81,9 @@ def team_project(tmp_path: Path, team_mlflow, monkeypatch: pytest.MonkeyPatch) -
                 "mlflow_team": {
                     "MLFLOW_TRACKING_USERNAME": USER,
                     "MLFLOW_TRACKING_PASSWORD": PASSWORD,
-                }
+                },
+                # conf/team/catalog_monitor.yml: the forecast ledger in PostgreSQL
+                "forecast_ledger": {"con": postgres.uri},
             }
         )
     )
@@ -197,3 +200,13 @@ def test_team_env_tracks_registers_and_serves_through_postgres_and_s3(
     assert answer["forecast_close"].between(0.5 * last_close, 2 * last_close).all()
     assert (answer["lower_95"] < answer["forecast_close"]).all()
     assert (answer["forecast_close"] < answer["upper_95"]).all()
+
+    # `kedro run --pipelines inference --env team`: the forecast lands in the team's
+    # PostgreSQL ledger (conf/team/catalog_monitor.yml), not in a local SQLite file.
+    run_kedro(team_project, "inference", env="team", params={"inference.default_steps": 3})
+    assert postgres.query("SELECT model_version, step FROM forecast_ledger ORDER BY step") == [
+        ("2", 1),
+        ("2", 2),
+        ("2", 3),
+    ]
+    assert not (team_project / "forecast_ledger.db").exists()

@@ -1,8 +1,14 @@
 """Custom Kedro datasets: atomic candle tables, the Binance client, MLflow artifacts on
-any fsspec store."""
+any fsspec store, the forecast ledger's SQL table."""
 
 from .binance_client_dataset import BinanceClientDataset
 from .candle_csv_dataset import CandleCSVDataset
+from .forecast_ledger_dataset import ForecastLedgerDataset
 from .mlflow_artifact_dataset import MlflowArtifactDataset
 
-__all__ = ["BinanceClientDataset", "CandleCSVDataset", "MlflowArtifactDataset"]
+__all__ = [
+    "BinanceClientDataset",
+    "CandleCSVDataset",
+    "ForecastLedgerDataset",
+    "MlflowArtifactDataset",
+]

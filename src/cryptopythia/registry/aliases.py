@@ -52,6 +52,23 @@ def move_aliases(client: MlflowClient, versions: dict[str, str], aliases: list[s
         raise
 
 
+def record_previous(client: MlflowClient, model_name: str, version: str, alias: str) -> None:
+    """Tag network ``version`` with the version ``alias`` points at before it moves there
+    (``previous_<alias>``): where a demotion of that alias returns to."""
+    current = version_of(client, model_name, alias)
+    if current is not None and str(current.version) != str(version):
+        client.set_model_version_tag(model_name, str(version), f"previous_{alias}", current.version)
+
+
+def partner_versions(names: dict[str, str], model: Any) -> dict[str, str]:
+    """The network version ``model`` and its scaler and served partners, by registered name."""
+    return {
+        names["model"]: str(model.version),
+        names["scaler"]: model.tags["scaler_version"],
+        names["serving"]: model.tags["serving_version"],
+    }
+
+
 def move_alias(client: MlflowClient, versions: dict[str, str], alias: str) -> None:
     """Point ``alias`` of each registered model at its version, all or none."""
     move_aliases(client, versions, [alias])
@@ -118,12 +135,7 @@ def repair_split_alias(client: MlflowClient, names: dict[str, str], alias: str) 
     if model is None:
         serving = version_of(client, names["serving"], alias)
         model = client.get_model_version(names["model"], serving.tags["model_version"])
-    versions = {
-        names["model"]: str(model.version),
-        names["scaler"]: model.tags["scaler_version"],
-        names["serving"]: model.tags["serving_version"],
-    }
-    move_alias(client, versions, alias)
+    move_alias(client, partner_versions(names, model), alias)
     logger.warning(
         "Repaired the split alias '%s' (%s): all three now point at network v%s's set.",
         alias,

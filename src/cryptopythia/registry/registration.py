@@ -30,6 +30,7 @@ from .aliases import (
     forecaster_names,
     model_exists,
     move_aliases,
+    record_previous,
     repair_split_alias,
 )
 
@@ -161,6 +162,8 @@ def register_all(
                 client.set_model_version_tag(names[role], versions[role], key, value)
         for role, name in names.items():
             client.update_registered_model(name, DESCRIPTIONS[role])
+        for alias in aliases:
+            record_previous(client, names["model"], versions["model"], alias)
         move_aliases(client, {names[role]: versions[role] for role in ROLES}, aliases)
     except Exception:
         delete_versions(client, created, new_models)

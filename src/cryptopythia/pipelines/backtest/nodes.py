@@ -12,7 +12,7 @@ from mlflow.tracking import MlflowClient
 from ...backtest.walk_forward import make_origin_table
 from ...candles import interval_of
 from ...features import check_parameters
-from ...registry.aliases import move_alias
+from ...registry.aliases import move_alias, record_previous
 from ...registry.promotion import gate_staging
 
 logger = logging.getLogger(__name__)
@@ -48,6 +48,7 @@ def gate_champion(
         for key, value in tags.items():
             client.set_model_version_tag(model_name, staging.version, key, value)
     if promote:
+        record_previous(client, model_name, str(staging.version), registry["champion_alias"])
         partners = {
             registry["scaler_name"]: staging.tags.get("scaler_version"),
             registry["serving_model_name"]: staging.tags.get("serving_version"),

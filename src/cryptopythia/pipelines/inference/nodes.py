@@ -10,6 +10,7 @@ from matplotlib.figure import Figure  # at run time: Kedro reads node type hints
 
 from ...candles import interval_of
 from ...model.forecaster import Forecaster, forecast, steps_until
+from ...monitoring.ledger import active_run_id, ledger_rows
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +51,22 @@ def forecast_to_target(
         result["forecast_close"].iloc[-1],
     )
     return result
+
+
+def record_forecast(
+    forecast_table: pd.DataFrame, silver: pd.DataFrame, symbol: str, interval: str
+) -> pd.DataFrame:
+    """The forecast as forecast_ledger rows, so `monitor` scores it once its candles close."""
+    origin = silver["open_time"].iloc[-1]
+    return ledger_rows(
+        forecast_table,
+        origin,
+        symbol,
+        interval,
+        active_run_id(),
+        pd.Timestamp.now("UTC"),
+        made_by="inference",
+    )
 
 
 def plot_forecast(

@@ -1,9 +1,10 @@
-"""inference: registered network + scaler -> forecast to target_date (CSV + plot)."""
+"""inference: registered network + scaler -> forecast to target_date (CSV + plot), recorded
+in the forecast ledger."""
 
 from kedro.pipeline import Pipeline, node, pipeline
 
 from ...registry.loading import load_forecaster
-from .nodes import forecast_to_target, plot_forecast
+from .nodes import forecast_to_target, plot_forecast, record_forecast
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -25,6 +26,17 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ],
                 outputs="forecast",
                 name="forecast_to_target",
+            ),
+            node(
+                record_forecast,
+                inputs=[
+                    "forecast",
+                    "silver",
+                    "params:data_engineering.symbol",
+                    "params:data_engineering.interval",
+                ],
+                outputs="forecast_ledger",
+                name="record_forecast",
             ),
             node(
                 plot_forecast,

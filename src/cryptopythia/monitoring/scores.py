@@ -1,0 +1,146 @@
+"""Scores of realised forecasts per model version and step, over the last N origins and
+since deployment: coverage with a binomial test, Kupiec's and Christoffersen's tests of
+the lower bounds as VaR levels, the interval score beside the EWMA random walk's on the
+same origins, and the RMSE beside naive persistence's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..model.statistics import interval_score
+from .realised import coverages_of
+
+GROUP = ["model_name", "model_version", "step"]
+
+
+def kupiec_p_value(exceedances: np.ndarray, probability: float) -> float:
+    """Kupiec's proportion-of-failures test: the p-value of "the bound is exceeded with
+    ``probability``" (likelihood ratio, chi-squared with one degree of freedom)."""
+    n, hits = len(exceedances), int(np.sum(exceedances))
+    if n == 0:
+        return float("nan")
+    rate = hits / n
+    null = stats.binom.logpmf(hits, n, probability)
+    fitted = stats.binom.logpmf(hits, n, rate)
+    return float(stats.chi2.sf(max(2.0 * (fitted - null), 0.0), df=1))
+
+
+def christoffersen_p_value(exceedances: np.ndarray) -> float:
+    """Christoffersen's independence test: the p-value of "an exceedance is as likely after
+    an exceedance as after none" (first-order Markov likelihood ratio, one degree of
+    freedom); 1 when the sequence has no transition to test."""
+    hits = np.asarray(exceedances, dtype=bool)
+    before, after = hits[:-1], hits[1:]
+    counts = {
+        (a, b): int(np.sum((before == a) & (after == b)))
+        for a in (False, True)
+        for b in (False, True)
+    }
+    n0, n1 = (
+        counts[(False, False)] + counts[(False, True)],
+        counts[(True, False)] + counts[(True, True)],
+    )
+    if n0 == 0 or n1 == 0:
+        return 1.0
+    pi0, pi1 = counts[(False, True)] / n0, counts[(True, True)] / n1
+    pi = (counts[(False, True)] + counts[(True, True)]) / (n0 + n1)
+
+    def log_likelihood(p: float, stay: int, move: int) -> float:
+        return stay * np.log(max(1 - p, 1e-300)) + move * np.log(max(p, 1e-300))
+
+    independent = log_likelihood(
+        pi,
+        counts[(False, False)] + counts[(True, False)],
+        counts[(False, True)] + counts[(True, True)],
+    )
+    markov = log_likelihood(pi0, counts[(False, False)], counts[(False, True)]) + log_likelihood(
+        pi1, counts[(True, False)], counts[(True, True)]
+    )
+    return float(stats.chi2.sf(max(2.0 * (markov - independent), 0.0), df=1))
+
+
+def window_scores(rows: pd.DataFrame) -> dict[str, float]:
+    """The scores of one model version's forecasts at one step (rows sorted by origin)."""
+    actual, forecast = rows["actual"].to_numpy(float), rows["forecast_close"].to_numpy(float)
+    naive = rows["last_close"].to_numpy(float)
+    rmse, naive_rmse = (
+        np.sqrt(np.mean((actual - forecast) ** 2)),
+        np.sqrt(np.mean((actual - naive) ** 2)),
+    )
+    scores: dict[str, float] = {
+        "n": len(rows),
+        "first_origin": pd.Timestamp(rows["origin"].iloc[0]).isoformat(),
+        "last_origin": pd.Timestamp(rows["origin"].iloc[-1]).isoformat(),
+        "rmse": float(rmse),
+        "naive_rmse": float(naive_rmse),
+        "rmse_ratio": float(rmse / naive_rmse) if naive_rmse > 0 else float("nan"),
+    }
+    for coverage in coverages_of(rows):
+        level = int(coverage) / 100
+        lower, upper = (
+            rows[f"lower_{coverage}"].to_numpy(float),
+            rows[f"upper_{coverage}"].to_numpy(float),
+        )
+        inside = (actual >= lower) & (actual <= upper)
+        below = actual < lower  # the lower bound as a VaR at (1 - coverage) / 2
+        model = interval_score(actual, lower, upper, level).mean()
+        walk = interval_score(
+            actual,
+            rows[f"rw_lower_{coverage}"].to_numpy(float),
+            rows[f"rw_upper_{coverage}"].to_numpy(float),
+            level,
+        ).mean()
+        scores |= {
+            f"coverage_{coverage}": float(inside.mean()),
+            f"coverage_{coverage}_p": float(
+                stats.binomtest(int(inside.sum()), len(rows), level).pvalue
+            ),
+            f"kupiec_{coverage}_p": kupiec_p_value(below, (1 - level) / 2),
+            f"christoffersen_{coverage}_p": christoffersen_p_value(below),
+            f"interval_score_{coverage}": float(model),
+            f"rw_interval_score_{coverage}": float(walk),
+            f"interval_score_ratio_{coverage}": float(model / walk) if walk > 0 else float("nan"),
+        }
+    return scores
+
+
+def score_windows(realised: pd.DataFrame, windows: list[int]) -> pd.DataFrame:
+    """One row per model version, step and window ("last_30", "last_90", "all": since the
+    version's first forecast)."""
+    records: list[dict[str, Any]] = []
+    for (name, version, step), rows in realised.sort_values("origin").groupby(GROUP, sort=True):
+        spans = {f"last_{n}": rows.iloc[-int(n) :] for n in windows} | {"all": rows}
+        for window, part in spans.items():
+            records.append(
+                {
+                    "model_name": name,
+                    "model_version": str(version),
+                    "step": int(step),
+                    "window": window,
+                }
+                | window_scores(part)
+            )
+    return pd.DataFrame.from_records(records)
+
+
+def rolling_scores(realised: pd.DataFrame, step: int, window: int) -> pd.DataFrame:
+    """Per model version and origin, the step-``step`` scores of the last ``window`` origins
+    up to it (the series drawn in the report and logged to MLflow)."""
+    records: list[dict[str, Any]] = []
+    rows_at_step = realised[realised["step"] == step].sort_values("origin")
+    for (name, version), rows in rows_at_step.groupby(["model_name", "model_version"]):
+        for end in range(1, len(rows) + 1):
+            part = rows.iloc[max(0, end - window) : end]
+            records.append(
+                {
+                    "model_name": name,
+                    "model_version": str(version),
+                    "origin": part["origin"].iloc[-1],
+                }
+                | window_scores(part)
+            )
+    return pd.DataFrame.from_records(records)

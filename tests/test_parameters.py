@@ -1,0 +1,37 @@
+"""The typed parameter schemas of monitor and replay: every wrong value named with its fix."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from cryptopythia.parameters import check_parameters
+
+from conftest import PROJECT_ROOT
+
+
+def shipped(section: str) -> dict:
+    return yaml.safe_load((PROJECT_ROOT / "conf/base/parameters_monitor.yml").read_text())[section]
+
+
+def test_the_shipped_monitor_parameters_pass():
+    check_parameters({"monitor": shipped("monitor")}, {"monitor"})
+
+
+def test_a_status_window_that_is_not_scored_is_named():
+    monitor = shipped("monitor")
+    monitor["status"]["window"] = 45
+    with pytest.raises(ValueError, match=r"status.window=45 must be one of windows=\[30, 90\]"):
+        check_parameters({"monitor": monitor}, {"monitor"})
+
+
+@pytest.mark.parametrize(
+    ("replay", "wrong"),
+    [
+        ({"start": None, "end": "2025-07-09"}, "replay.start=None"),
+        ({"start": "2025-01-01", "end": "soon"}, "replay.end='soon'"),
+    ],
+)
+def test_replay_dates_are_checked_before_the_run(replay, wrong):
+    with pytest.raises(ValueError, match=rf"{wrong}.*--params replay.start=2025-01-01"):
+        check_parameters({"replay": replay}, {"replay"})
