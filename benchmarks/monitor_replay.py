@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -24,7 +25,7 @@ import yaml
 
 from cryptopythia.model.statistics import interval_score
 from cryptopythia.monitoring.scores import rolling_scores
-from cryptopythia.monitoring.status import status_over_time
+from cryptopythia.monitoring.status import judge, status_over_time
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
@@ -83,12 +84,24 @@ def main() -> None:
     statuses = pd.Series(
         status_over_time(rolling, settings["status"]).to_numpy(), rolling["origin"]
     )
+    # what each day's warn or alarm broke: "80% coverage", "95% interval score"...
+    broken = [
+        {
+            found[0]
+            for reason in judge(row, settings["status"])[1]
+            if (found := re.match(r"\d+% (coverage|interval score)", reason))
+        }
+        for _, row in rolling.iterrows()
+    ]
+    reasons = pd.Series(["; ".join(sorted(b)) for b in broken], rolling["origin"])
     result = {
         "what": "replay + monitor of the default daily BTCUSDT model over the snapshot's last days",
         "replayed": {"start": str(start.date()), "end": str(end.date()), "origins": args.days},
         "model_test_period": metrics.get("test_period"),
         "final_status": report["versions"],
         "status_days": statuses.value_counts().to_dict(),
+        "alarm_reasons": reasons[statuses == "alarm"].value_counts().to_dict(),
+        "warn_reasons": reasons[statuses == "warn"].value_counts().to_dict(),
         "by_month": monthly(realised, statuses),
         "seconds": seconds,
         "cpu": cpu_model(),
