@@ -17,12 +17,11 @@ from mlflow.tracking import MlflowClient
 
 from cryptopythia.registry.aliases import split_alias
 
-from conftest import DAILY_CANDLES, PROJECT_ROOT, run_kedro
+from conftest import DAILY_CANDLES, ONE_EPOCH, PROJECT_ROOT, run_kedro
 from support.project import BIN
 
 NAMES = {"model": "btc_forecaster", "scaler": "btc_scaler", "serving": "btc_candle_forecaster"}
 FAULTS = Path(__file__).resolve().parents[1] / "support" / "fault_injection"
-FAST = {"modelling.epochs": 1, "modelling.verbose": 0}
 
 
 def staging(client: MlflowClient) -> dict[str, str]:
@@ -39,7 +38,7 @@ def test_a_run_killed_between_alias_moves_is_refused_then_repaired(
     dump = tmp_path / "daily.csv"
     with gzip.open(DAILY_CANDLES, "rt") as source:
         dump.write_text("".join(line for _, line in zip(range(901), source)))
-    params = {"data_engineering.dump_path": str(dump), **FAST}
+    params = {"data_engineering.dump_path": str(dump), **ONE_EPOCH}
     run_kedro(kedro_project, "training", env="offline", params=params)  # v1 of all three
     client = MlflowClient(tracking_uri=f"sqlite:///{kedro_project / 'mlflow.db'}")
     assert staging(client) == {"model": "1", "scaler": "1", "serving": "1"}

@@ -24,7 +24,7 @@ from cryptopythia.datasets import CandleCSVDataset
 from cryptopythia.registry.aliases import forecaster_names
 from cryptopythia.serving.payload import payload_from_candles
 
-from conftest import DAILY_CANDLES, copy_project, run_kedro
+from conftest import DAILY_CANDLES, ONE_EPOCH, copy_project, run_kedro
 from support.modelling import PARAMS
 from support.project import ServedModel, post_json
 from support.team_services import (
@@ -43,7 +43,6 @@ pytestmark = [
 
 BUCKET = "team-mlflow"
 NAMES = forecaster_names(PARAMS["registry"])  # btc_forecaster, btc_scaler, btc_candle_forecaster
-FAST = {"modelling.epochs": 1, "modelling.verbose": 0}
 # conf/team/credentials.yml's entries, exported by kedro-mlflow (`credentials: mlflow_team`);
 # the server has no auth and ignores them. Must end up in no param, tag or artifact.
 USER, PASSWORD = "team-test-user", "pw-team-0123456789abcdef"
@@ -98,7 +97,10 @@ def team_project(tmp_path: Path, team_mlflow, monkeypatch: pytest.MonkeyPatch) -
 
 def train(project: Path, dump: Path) -> dict:
     return run_kedro(
-        project, "training", env="team", params={"data_engineering.dump_path": str(dump), **FAST}
+        project,
+        "training",
+        env="team",
+        params={"data_engineering.dump_path": str(dump), **ONE_EPOCH},
     )
 
 

@@ -238,8 +238,8 @@ def add_new_candles(previous: pd.DataFrame, new: pd.DataFrame, query: BronzeQuer
             f"{query.start_date}: check data_engineering.symbol, start_date and dump_path."
         )
     _check_new_rows(previous, new, query)
-    warn_price_jumps(new)
     bronze = merge_bronze(previous, new)
+    warn_price_jumps(bronze, new)  # a new candle against the stored one before it too
     bronze.attrs = {"symbol": query.symbol, "interval": query.interval}  # the sidecar
     check_bronze_interval(bronze, query.interval, "Stored bronze with the new candles")
     logger.info(

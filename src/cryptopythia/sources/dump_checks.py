@@ -73,18 +73,21 @@ def consistent_close_times(
 _JUMP_RATIO = 1000.0
 
 
-def warn_price_jumps(new: pd.DataFrame) -> None:
-    """Log a warning naming the new candles whose close moved 99.9% or more from the one
-    before: likely bad data, stored only because no price rule forbids it."""
-    if len(new) < 2:
+def warn_price_jumps(bronze: pd.DataFrame, new: pd.DataFrame) -> None:
+    """Log a warning naming the new candles whose close moved 99.9% or more from the
+    candle before (stored or new), or whose next candle moved that far from them: likely
+    bad data, stored only because no price rule forbids it."""
+    if len(bronze) < 2 or new.empty:
         return
-    ordered = new.sort_values("open_time")
+    ordered = bronze.sort_values("open_time")
     closes = ordered["close"].to_numpy(dtype="float64")
+    opens = ordered["open_time"].to_numpy()
+    is_new = np.isin(opens, new["open_time"].to_numpy())
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = closes[1:] / closes[:-1]
-    jumps = (ratio <= 1 / _JUMP_RATIO) | (ratio >= _JUMP_RATIO)
+    jumps = ((ratio <= 1 / _JUMP_RATIO) | (ratio >= _JUMP_RATIO)) & (is_new[1:] | is_new[:-1])
     if jumps.any():
-        times = pd.to_datetime(ordered["open_time"].to_numpy()[1:][jumps], unit="ms", utc=True)
+        times = pd.to_datetime(opens[1:][jumps], unit="ms", utc=True)
         logger.warning(
             "%d new candle(s) closed 99.9%% or more away from the candle before (a price "
             "1000x off: bad data?), at %s. Check the source before training on them.",

@@ -14,13 +14,12 @@ from cryptopythia.backtest.baseline_walk import walk_forward_baselines
 from cryptopythia.backtest.walk_forward import make_origin_table
 from cryptopythia.features import check_parameters
 
-from conftest import run_kedro
+from conftest import ONE_EPOCH, run_kedro
 
 pytestmark = pytest.mark.slow
 
-FAST = {"modelling.epochs": 1, "modelling.verbose": 0}
 BACKTEST = {
-    **FAST,
+    **ONE_EPOCH,
     "backtest.n_origins": 12,
     "backtest.refit_every": 6,
     "backtest.horizon": 5,

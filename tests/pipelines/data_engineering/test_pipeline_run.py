@@ -264,7 +264,11 @@ def test_a_bad_dump_fails_the_run_and_leaves_bronze_and_silver_intact(
 
 @contextlib.contextmanager
 def dump_checks_log(caplog):
-    """caplog on the dump checks' logger (a session's logging config replaces the root's handlers)."""
+    """caplog on the dump checks' logger (a session's logging config replaces the root's
+    handlers). Kedro configures logging once, when kedro.framework.project is first
+    imported: done before the handler is added, so that it stays."""
+    import kedro.framework.project  # noqa: F401
+
     logger = logging.getLogger("cryptopythia.sources.dump_checks")
     logger.addHandler(caplog.handler)
     try:
@@ -294,8 +298,16 @@ def test_a_99_9_percent_move_is_stored_with_a_warning_naming_the_candle(
     klines[200][3] = klines[200][4]  # low = close: no price rule is broken
     opened = pd.Timestamp(klines[200][0], unit="ms", tz="UTC")
     with dump_checks_log(caplog):
-        run_offline(kedro_project, write_dump(tmp_path / "dump.csv", klines))
+        run_offline(kedro_project, write_dump(tmp_path / "dump.csv", klines[:298]))
     assert "closed 99.9% or more away" in caplog.text and str(opened) in caplog.text
+
+    # the next dump's first candle 2000x above the last stored one: warned too
+    later = [list(k) for k in klines[298:]]
+    later[0][4] = later[0][2] = f"{float(klines[297][4]) * 2000:.6f}"  # close = high
+    caplog.clear()
+    with dump_checks_log(caplog):
+        run_offline(kedro_project, write_dump(tmp_path / "later.csv", later))
+    assert str(pd.Timestamp(later[0][0], unit="ms", tz="UTC")) in caplog.text
 
 
 @pytest.mark.parametrize(

@@ -15,17 +15,15 @@ import pytest
 from cryptopythia.datasets import CandleCSVDataset
 from cryptopythia.serving.payload import payload_from_candles
 
-from conftest import DAILY_CANDLES, FOUR_HOUR_CANDLES, run_kedro
+from conftest import DAILY_CANDLES, FOUR_HOUR_CANDLES, ONE_EPOCH, run_kedro
 from support.modelling import PARAMS
 from support.project import ServedModel, post_json, train_on_candles
 
 pytestmark = pytest.mark.slow
 
-FAST = {"modelling.epochs": 1, "modelling.verbose": 0}
-
 
 def train(project: Path, source: Path, rows: int, tmp_path: Path, **params) -> None:
-    train_on_candles(project, tmp_path, source, rows, **FAST, **params)
+    train_on_candles(project, tmp_path, source, rows, **ONE_EPOCH, **params)
     mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
 
 
