@@ -276,7 +276,9 @@ def main() -> None:
         "counts": counts.to_dict(orient="records"),
         "inputs": rows,
     }
-    (ROOT / "benchmarks/results/abuse.json").write_text(json.dumps(results, indent=2, default=str))
+    (ROOT / "benchmarks/results/abuse.json").write_text(
+        json.dumps(results, indent=2, default=str) + "\n"
+    )
     print(
         "| inputs | tried | clear error | unclear failure / 5xx | accepted | stored bad data | unbounded |"
     )

@@ -69,11 +69,14 @@ def monitoring_figure(
     for coverage in coverages:
         low, high = acceptance_band(int(coverage) / 100, window)
         figure.add_hrect(y0=low, y1=high, opacity=0.12, line_width=0, row=2, col=1)
+    # the rolling scores are drawn at their last forecast's target candle, as chart 1 is
+    target_of = dict(zip(step_one["origin"], step_one["target_time"], strict=False))
     for (name, version), rows in rolling.groupby(["model_name", "model_version"]):
+        when = rows["origin"].map(target_of)
         for coverage in coverages:
             figure.add_trace(
                 go.Scatter(
-                    x=rows["origin"],
+                    x=when,
                     y=rows[f"coverage_{coverage}"],
                     name=f"{name} v{version} {coverage}% coverage",
                 ),
@@ -82,7 +85,7 @@ def monitoring_figure(
             )
             figure.add_trace(
                 go.Scatter(
-                    x=rows["origin"],
+                    x=when,
                     y=rows[f"interval_score_ratio_{coverage}"],
                     name=f"{name} v{version} {coverage}% score ratio",
                 ),
