@@ -73,13 +73,12 @@ def _with_random_walk(
             scored[f"rw_lower_{coverage}"] = scored[f"rw_upper_{coverage}"] = np.nan
         return scored
     position = pd.Series(np.arange(len(silver)), index=silver["open_time"])
-    first_rows = np.unique(position.loc[scored["origin"]].to_numpy() + 1)  # first forecast rows
-    horizon = int(scored["step"].max())
+    first_row = position.loc[scored["origin"]].to_numpy() + 1  # each row's first forecast row
+    first_rows = np.unique(first_row)
     closes = silver["close"].to_numpy(dtype="float64")
+    horizon = int(scored["step"].max())
     sigmas = random_walk_sigmas(closes, first_rows.tolist(), horizon, intervals, "ewma", 0)
-    row_of = {row: k for k, row in enumerate(first_rows)}
-    origin_rows = [row_of[p + 1] for p in position.loc[scored["origin"]].to_numpy()]
-    sigma = sigmas[origin_rows, scored["step"].to_numpy() - 1]
+    sigma = sigmas[np.searchsorted(first_rows, first_row), scored["step"].to_numpy() - 1]
     for coverage in coverages_of(scored):
         lower, upper = bounds(scored["last_close"].to_numpy(), sigma, int(coverage) / 100)
         scored[f"rw_lower_{coverage}"], scored[f"rw_upper_{coverage}"] = lower, upper

@@ -9,6 +9,8 @@ from typing import Any
 import pandas as pd
 from scipy import stats
 
+from .realised import coverages_of
+
 CHARTS = (
     "Step-1 forecasts and intervals against the realised close",
     "Rolling coverage (shaded: where a calibrated model stays 95% of the time)",
@@ -35,9 +37,7 @@ def monitoring_figure(
     window = int(report["status_rule"]["window"])
     figure = make_subplots(rows=3, cols=1, shared_xaxes=True, subplot_titles=CHARTS)
     step_one = realised[realised["step"] == 1].sort_values("origin")
-    coverages = sorted(
-        (c.removeprefix("lower_") for c in step_one if c.startswith("lower_")), key=float
-    )
+    coverages = coverages_of(step_one)
     for (name, version), rows in step_one.groupby(["model_name", "model_version"]):
         label = f"{name} v{version}"
         for coverage in reversed(coverages):
