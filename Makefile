@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PYTHON_VERSION = $(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 export KEDRO_DISABLE_TELEMETRY := true
 
-.PHONY: install run test test-fast lint viz lock serve forecast notebook daily browser
+.PHONY: install run test test-fast lint viz lock serve forecast notebook daily browser docs
 
 # pyproject.toml keeps the version ranges; requirements.lock (constraints, not requirements)
 # pins every package to the versions .ci/run passed with.
@@ -65,6 +65,11 @@ daily: $(STAMP)
 browser:
 	command -v chromium >/dev/null || apt-get install -y --no-install-recommends chromium \
 	    || { apt-get update && apt-get install -y --no-install-recommends chromium; }
+
+# The docs site (mkdocs.yml, docs/) on 127.0.0.1:8000, rebuilt on every save; .ci/run
+# builds it with --strict. The benchmark tables come from benchmarks/doc_tables.py.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve -a 127.0.0.1:8000
 
 viz: $(STAMP)
 	$(VENV)/bin/kedro viz build
