@@ -61,7 +61,7 @@ class MlflowServerCheckHook:
         except OSError as error:
             raise RuntimeError(
                 f"The MLflow tracking server {uri} (server.mlflow_tracking_uri in "
-                f"conf/{context.env}/mlflow.yml) is unreachable ({error}). Start it (README: "
+                f"conf/{context.env}/mlflow.yml) is unreachable ({error}). Start it (docs/modelling.md: "
                 "`mlflow server ...`; a team server: docs/team_mlflow.md) or run without "
                 f"--env {context.env} to use the local sqlite store."
             ) from error
@@ -124,8 +124,8 @@ class SecretParametersHook:
             raise ValueError(
                 f"Parameter(s) {', '.join(secrets)} look like secrets: parameters are recorded "
                 "in MLflow in plain text, so this run was stopped before recording anything. "
-                "Put keys in conf/local/credentials.yml (git-ignored, never logged; README: "
-                "Binance API keys) and leave the parameter empty."
+                "Put keys in conf/local/credentials.yml (git-ignored, never logged; docs/data.md: "
+                "API keys) and leave the parameter empty."
             )
 
 

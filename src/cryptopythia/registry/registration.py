@@ -4,7 +4,7 @@ candles -> forecast pyfunc, registered together or not at all.
 Why hand-written rather than kedro-mlflow's ``pipeline_ml_factory``: the served model
 takes request parameters (``steps``/``target_date``), answers bad payloads with HTTP 400,
 and three registered models (network, scaler, pyfunc) must get their versions, partner
-tags and aliases in one all-or-nothing step; see the README's "Model Registry".
+tags and aliases in one all-or-nothing step; see docs/registry_serving.md.
 """
 
 from __future__ import annotations

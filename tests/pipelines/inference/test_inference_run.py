@@ -195,7 +195,7 @@ def test_four_hour_forecast_dates(kedro_project, tmp_path):
 
 
 def test_two_workers_answer_concurrent_clients_alike(network_project: Path):
-    # `mlflow models serve --workers 2` (README: one worker per core): 12 clients at once
+    # `mlflow models serve --workers 2` (docs/benchmarks.md: one worker per core): 12 clients at once
     # get the same forecast, each a 200.
     payload = payload_from_candles(load_silver(network_project).tail(600))
     body = {"dataframe_split": payload.to_dict(orient="split", index=False), "params": {"steps": 3}}

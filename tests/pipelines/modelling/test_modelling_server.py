@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def mlflow_server(tmp_path: Path):
-    """The README's command: mlflow server --backend-store-uri ... --default-artifact-root
+    """docs/modelling.md's command: mlflow server --backend-store-uri ... --default-artifact-root
     ... --host 127.0.0.1 --port <free port>, one worker; yields its URL."""
     port = free_port()
     store = tmp_path / "server"
