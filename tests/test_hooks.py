@@ -5,7 +5,6 @@ next start."""
 from __future__ import annotations
 
 import gzip
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -13,9 +12,9 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from conftest import DAILY_CANDLES, PROJECT_ROOT, run_kedro
+from conftest import DAILY_CANDLES, run_kedro
 from support.modelling import write_gold
-from support.project import BIN
+from support.project import BIN, link_source
 
 pytestmark = pytest.mark.slow  # real kedro runs / network training
 
@@ -55,9 +54,7 @@ def test_a_killed_run_is_marked_failed_at_the_next_start(kedro_project: Path, tm
     with gzip.open(DAILY_CANDLES, "rt") as source:
         dump.write_text("".join(line for _, line in zip(range(801), source)))
     params = f"data_engineering.dump_path={dump},modelling.verbose=0"
-    shutil.copytree(  # `kedro run` in a subprocess wants the project's src/
-        PROJECT_ROOT / "src", kedro_project / "src", ignore=shutil.ignore_patterns("__pycache__")
-    )
+    link_source(kedro_project)  # `kedro run` in a subprocess wants the project's src/
     # The store's tables are made before the run starts: two processes creating them at
     # once race, and the loser (either one) fails.
     client = MlflowClient(tracking_uri=f"sqlite:///{kedro_project / 'mlflow.db'}")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import gzip
 import logging
 import os
-import shutil
 import signal
 import subprocess
 from pathlib import Path
@@ -17,8 +16,8 @@ from mlflow.tracking import MlflowClient
 
 from cryptopythia.registry.aliases import split_alias
 
-from conftest import DAILY_CANDLES, ONE_EPOCH, PROJECT_ROOT, run_kedro
-from support.project import BIN
+from conftest import DAILY_CANDLES, ONE_EPOCH, run_kedro
+from support.project import BIN, link_source
 
 NAMES = {"model": "btc_forecaster", "scaler": "btc_scaler", "serving": "btc_candle_forecaster"}
 FAULTS = Path(__file__).resolve().parents[1] / "support" / "fault_injection"
@@ -43,9 +42,7 @@ def test_a_run_killed_between_alias_moves_is_refused_then_repaired(
     client = MlflowClient(tracking_uri=f"sqlite:///{kedro_project / 'mlflow.db'}")
     assert staging(client) == {"model": "1", "scaler": "1", "serving": "1"}
 
-    shutil.copytree(  # `kedro run` in a subprocess wants the project's src/
-        PROJECT_ROOT / "src", kedro_project / "src", ignore=shutil.ignore_patterns("__pycache__")
-    )
+    link_source(kedro_project)  # `kedro run` in a subprocess wants the project's src/
     killed = subprocess.run(
         [str(BIN / "kedro"), "run", "--pipelines", "training", "--env", "offline", "--params"]
         + [",".join(f"{key}={value}" for key, value in params.items())],
