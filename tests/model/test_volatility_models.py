@@ -7,6 +7,7 @@ from __future__ import annotations
 import typing
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -124,7 +125,11 @@ def test_a_flash_crash_wick_and_flat_candles_do_not_blow_up_the_range_model():
     ewma = walk_paths(damaged, settings_of("ewma"), origins, 7, train_start=0)
     assert np.isfinite(har).all() and (har > 0).all()
     ratio = har / ewma
-    assert ratio.min() > 0.2 and ratio.max() < 5.0
+    assert ratio.min() > 0.2 and ratio.max() < 5.0  # unfloored: a flat spell gives 1e-5
+    # right after a bad print, sigma is that of the clean candles (unguarded: x1.6 to x1.8)
+    clean = walk_paths(candles, settings_of("har_range"), origins, 7, train_start=0)
+    for origin in (1101, 1151):
+        assert har[origin - 1000] == pytest.approx(clean[origin - 1000], rel=0.1)
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
@@ -165,3 +170,23 @@ def test_h_step_sigma_never_decreases_and_a_longer_history_changes_nothing(name)
     rows = 300 + lookback(settings, params)
     short = volatility_paths(candles.rows(len(candles) - rows, None), settings, params, 300, 10)
     np.testing.assert_allclose(short, paths, rtol=1e-8)
+
+
+@pytest.mark.parametrize("name", ["gjr_t", "har_range"])
+def test_the_served_forecast_uses_the_registered_parameters_on_the_requests_candles(name):
+    from cryptopythia.model.forecaster import forecast
+
+    from support.forecasters import make_forecaster, make_silver
+
+    silver = make_silver(260)
+    # naive (every shrinkage weight 0): the bounds depend on the volatility model only
+    forecaster = make_forecaster(silver, volatility=name, shrinkage=[0.0] * 3)
+    assert set(forecaster.volatility_params) >= {"omega", "nu"} or "coefficients" in (
+        forecaster.volatility_params
+    )
+    result = forecast(silver, forecaster, 5)
+    width = np.log(result["upper_80"] / result["lower_80"]).to_numpy()
+    assert np.isfinite(width).all() and (width > 0).all()
+    # only the last min_candles candles matter, as for a served request
+    again = forecast(silver.iloc[-forecaster.min_candles :], forecaster, 5)
+    pd.testing.assert_frame_equal(again, result, rtol=1e-9)
