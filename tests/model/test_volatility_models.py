@@ -190,3 +190,21 @@ def test_the_served_forecast_uses_the_registered_parameters_on_the_requests_cand
     # only the last min_candles candles matter, as for a served request
     again = forecast(silver.iloc[-forecaster.min_candles :], forecaster, 5)
     pd.testing.assert_frame_equal(again, result, rtol=1e-9)
+
+
+def test_a_rolling_fit_window_reads_only_its_last_rows():
+    _, sigma = garch_t_candles(900, seed=17)
+    candles = candles_from_variance(sigma**2, seed=18)
+    settings = settings_of("har_range", volatility_fit_rows=300)
+    origins = list(range(700, 780))
+    before = walk_paths(candles, settings, origins, 3, train_start=0)
+    factor = np.where(np.arange(len(candles)) < 400, 3.0, 1.0)  # before every fit's rows
+    older = Candles(
+        close=candles.close * factor,
+        open=candles.open * factor,
+        high=candles.high * factor**1.1,
+        low=candles.low * factor**0.9,
+    )
+    np.testing.assert_allclose(walk_paths(older, settings, origins, 3, 0), before, rtol=1e-12)
+    expanding = walk_paths(older, settings_of("har_range"), origins, 3, 0)
+    assert not np.allclose(expanding, before)
