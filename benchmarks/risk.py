@@ -25,7 +25,6 @@ selected model's, against the issue's targets.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -39,8 +38,8 @@ from tqdm.auto import tqdm
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # tests/support: the CPU's name
-from risk_report import markdown, summarise  # noqa: E402
-from risk_scores import COVERAGES, against_ewma, period_scores, rounded  # noqa: E402
+from risk_report import compact_json, markdown, summarise  # noqa: E402
+from risk_scores import COVERAGES, against_ewma, headline, period_scores, rounded  # noqa: E402
 
 from cryptopythia.model.intervals import adaptive_quantiles  # noqa: E402
 from cryptopythia.model.volatility import candles_of, walk_paths  # noqa: E402
@@ -182,7 +181,9 @@ def run_series(
         result[f"{period}_origins"] = int(mask.sum())
     result["models"] = {
         model: {
-            period: against_ewma(raw_scores[model][period], raw_scores["ewma"][period])
+            period: headline(
+                against_ewma(raw_scores[model][period], raw_scores["ewma"][period]), period
+            )
             for period in periods
         }
         | {"seconds": seconds[model]}
@@ -215,7 +216,7 @@ def main() -> None:
     results["summary"] = summarise(results)
     results["seconds"] = round(time.perf_counter() - started, 1)
     out = ROOT / "benchmarks" / "results" / "risk.json"
-    out.write_text(json.dumps(results, indent=2) + "\n")
+    out.write_text(compact_json(results) + "\n")
     print(markdown(results))
 
 

@@ -3,6 +3,8 @@ ratio over the 20 pairs, the selected model's, and BTC's against the issue's tar
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 import numpy as np
@@ -129,3 +131,14 @@ def markdown(results: dict[str, Any]) -> str:
         ),
     ]
     return "\n".join(lines)
+
+
+def compact_json(results: dict[str, Any]) -> str:
+    """Indented JSON with every list of numbers and every DM test on one line."""
+    text = json.dumps(results, indent=2)
+    text = re.sub(
+        r"\[\s+([^\[\]{}]*?)\s+\]",
+        lambda m: "[" + ", ".join(part.strip() for part in m.group(1).split(",")) + "]",
+        text,
+    )
+    return re.sub(r"\{\s+(\"statistic\": [^,]+),\s+(\"p_value\": [^\s}]+)\s+\}", r"{\1, \2}", text)

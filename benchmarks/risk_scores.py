@@ -78,6 +78,24 @@ def against_ewma(scores: dict[str, Any], ewma: dict[str, Any]) -> dict[str, Any]
     return result
 
 
+# What the selection period keeps (it only chooses): the scored period keeps everything.
+SELECTION_KEYS = (
+    "origins",
+    "coverage_80",
+    "coverage_95",
+    "interval_score_80",
+    "ratio_80",
+    "crps_ratio",
+)
+
+
+def headline(scores: dict[str, Any], period: str) -> dict[str, Any]:
+    """The selection period's scores cut to what the choice and a reader need."""
+    if period != "selection":
+        return scores
+    return {key: scores[key] for key in SELECTION_KEYS}
+
+
 def rounded(value: Any) -> Any:
     """Floats to 6 significant digits, recursively (the JSON stays readable)."""
     if isinstance(value, dict):
