@@ -53,6 +53,7 @@ TABLES: dict[str, render.Renderer] = {
     "skill_overall": skill.skill_overall,
     "intervals": skill.intervals,
     "interval_periods": skill.interval_periods,
+    "risk": skill.risk,
 }
 
 MARKED = re.compile(r"(<!-- table: (?P<name>[\w.-]+) -->\n)(?P<body>.*?)(<!-- /table -->)", re.S)

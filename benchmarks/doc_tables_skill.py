@@ -153,3 +153,39 @@ def interval_periods(results: Path) -> str:
         rows.append([interval, num(d["origins"]), _span(sel), _span(wf), f"{d['seconds']:.0f} s"])
     header = ["interval", "origins each", "selection period", "walk-forward period", "time"]
     return markdown(header, rows, "lrllr")
+
+
+def risk(results: Path) -> str:
+    """Each volatility model's 80% interval-score ratio to the EWMA walk on the scored
+    period: the 20 pairs' median and worst, BTC daily and 4h, and the models the selection
+    period chose (risk.json)."""
+    summary = load(results, "risk")["summary"]
+
+    def ratio(value: float | None) -> str:
+        return "" if value is None else f"{value:.4f}"
+
+    rows = []
+    for model, row in summary["per_model"].items():
+        worst = row.get("pairs_worst_ratio_80")
+        rows.append(
+            [
+                model,
+                ratio(row.get("pairs_median_ratio_80")),
+                f"{ratio(worst)} ({row['pairs_worst']})" if worst is not None else "",
+                ratio(row.get("btcusdt_1d_ratio_80")),
+                ratio(row.get("btcusdt_4h_ratio_80")),
+            ]
+        )
+    btc = summary["btc"]
+    rows.append(
+        [
+            "**selected on the selection period**",
+            f"**{ratio(summary['selected_pairs_median_ratio_80'])}**",
+            f"{ratio(summary['selected_pairs_worst_ratio_80'])} "
+            f"({summary['selected_pairs_worst']})",
+            f"**{ratio(btc['btcusdt_1d']['ratio_80'])}** ({btc['btcusdt_1d']['model']})",
+            f"**{ratio(btc['btcusdt_4h']['ratio_80'])}** ({btc['btcusdt_4h']['model']})",
+        ]
+    )
+    header = ["model", "20 pairs: median", "worst", "BTC 1d", "BTC 4h"]
+    return markdown(header, rows, "lrrrr")

@@ -47,8 +47,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # tests/support: the snapshot's paths, the CPU
 from cryptopythia.backtest.volatility import bounds, random_walk_sigmas  # noqa: E402
 from cryptopythia.model.forecaster import Forecaster, interval_quantiles  # noqa: E402
-from cryptopythia.model.intervals import fit_garch  # noqa: E402
 from cryptopythia.model.statistics import interval_score  # noqa: E402
+from cryptopythia.model.volatility import fit_volatility, lookback  # noqa: E402
 
 from support.project import DAILY_CANDLES, FOUR_HOUR_CANDLES, cpu_model  # noqa: E402
 
@@ -76,19 +76,21 @@ GATE_COVERAGE = (0.78, 0.82)
 
 
 def walk(
-    closes: np.ndarray, origins: range, settings: dict[str, Any], refit_every: int, horizon: int
+    candles: pd.DataFrame,
+    origins: range,
+    settings: dict[str, Any],
+    refit_every: int,
+    horizon: int,
 ) -> pd.DataFrame:
     """One row per (origin, step, coverage) of a zero-weight forecaster's intervals and of
     the EWMA random walk's: interval score and hit. An origin is the first forecast row:
-    its forecasts are made from closes[:origin]."""
-    returns = np.r_[np.nan, np.diff(np.log(closes))]
+    its forecasts are made from the candles before it (a model table: ``*_usd`` columns)."""
+    closes = candles["close_usd"].to_numpy()
     rows: list[dict[str, Any]] = []
     for start in range(origins.start, origins.stop, refit_every):
         block = list(range(start, min(start + refit_every, origins.stop)))
         # the refit's volatility model: the inner train part (0.85) of the rows before it
-        garch = (
-            fit_garch(returns[1 : int(start * 0.85)]) if settings["volatility"] == "garch" else None
-        )
+        params = fit_volatility(candles.iloc[: int(start * 0.85)], settings)
         forecaster = Forecaster(
             model=None,
             scaler=None,
@@ -97,10 +99,11 @@ def walk(
             interval="",
             shrinkage=[0.0] * horizon,
             intervals=settings,
-            garch=garch,
+            volatility_params=params,
         )
         replay = forecaster.replay_origins + horizon + 1  # as model.forecaster.forecast
-        rows_read = replay + int(settings["ewma_window"]) + 1  # all volatility_paths reads
+        behind = max(int(settings["ewma_window"]), lookback(settings, params))
+        rows_read = replay + behind + 1  # all volatility_paths reads
         ewma = random_walk_sigmas(closes, block, horizon, settings, "ewma", 0)
         for position, origin in enumerate(block):
             if origin < rows_read:
@@ -108,7 +111,7 @@ def walk(
             recent = closes[origin - rows_read : origin]
             paths = np.repeat(recent[-replay:, None], horizon, axis=1)  # naive: the last close
             quantiles, sigma = interval_quantiles(
-                forecaster, pd.DataFrame({"close_usd": recent}), paths, horizon
+                forecaster, candles.iloc[origin - rows_read : origin], paths, horizon
             )
             steps = np.arange(1, min(horizon, len(closes) - origin) + 1)
             actual, last = closes[origin - 1 + steps], closes[origin - 1]
@@ -126,6 +129,11 @@ def walk(
                         for s, sc, h in zip(steps, scores, hits, strict=True)
                     ]
     return pd.DataFrame(rows)
+
+
+def usd_table(raw: pd.DataFrame) -> pd.DataFrame:
+    """The candles' prices as a model table's ``*_usd`` columns (what the forecaster reads)."""
+    return raw[["open", "high", "low", "close"]].astype("float64").add_suffix("_usd")
 
 
 def summary(frame: pd.DataFrame) -> dict[str, Any]:
@@ -148,10 +156,14 @@ def _significant(value: float) -> float:
 
 
 def scored(
-    closes: np.ndarray, origins: range, settings: dict[str, Any], refit_every: int, horizon: int
+    candles: pd.DataFrame,
+    origins: range,
+    settings: dict[str, Any],
+    refit_every: int,
+    horizon: int,
 ) -> dict[str, dict[str, Any]]:
     """``summary`` of the zero-weight forecaster and of the EWMA random walk."""
-    frame = walk(closes, origins, settings, refit_every, horizon)
+    frame = walk(candles, origins, settings, refit_every, horizon)
     return {model: summary(group) for model, group in frame.groupby("model")}
 
 
@@ -176,11 +188,11 @@ def pairs_check(
     later half when its history is short): 80% interval scores and coverage."""
     rows = []
     for path in sorted(PAIRS.glob("*_1d.csv")):
-        closes = pd.read_csv(path)["close"].to_numpy(dtype="float64")
-        origins = range(max(len(closes) - n_origins, len(closes) // 2), len(closes))
+        candles = usd_table(pd.read_csv(path))
+        origins = range(max(len(candles) - n_origins, len(candles) // 2), len(candles))
         row: dict[str, Any] = {"pair": path.stem, "origins": len(origins)}
         for name in names:
-            result = scored(closes, origins, {**base, **VARIANTS[name]}, refit_every, horizon)
+            result = scored(candles, origins, {**base, **VARIANTS[name]}, refit_every, horizon)
             row[name] = {model: result[model]["80"] for model in result}
         rows.append(row)
     return rows
@@ -194,9 +206,10 @@ def main() -> None:
     if args.pairs and args.interval != "1d":
         parser.error("--pairs checks the daily pairs of ../shared/data/pairs_1d: use --interval 1d")
     path, n_origins, refit_every, horizon = SETTINGS[args.interval]
-    candles = pd.read_csv(path)
-    closes = candles["close"].to_numpy(dtype="float64")
-    times = pd.to_datetime(candles["open_time"], unit="ms", utc=True)
+    raw = pd.read_csv(path)
+    candles = usd_table(raw)
+    closes = candles["close_usd"].to_numpy()
+    times = pd.to_datetime(raw["open_time"], unit="ms", utc=True)
     base = yaml.safe_load((ROOT / "conf/base/parameters_modelling.yml").read_text())
     base = base["modelling"]["intervals"]
     walk_forward = range(len(closes) - n_origins, len(closes))
@@ -220,7 +233,7 @@ def main() -> None:
             str(times.iloc[origins.stop - 1]),
         ]
         results[period] = {
-            name: scored(closes, origins, {**base, **override}, refit_every, horizon)
+            name: scored(candles, origins, {**base, **override}, refit_every, horizon)
             for name, override in VARIANTS.items()
         }
     # chosen: out of sample; in hindsight: on the candles it is scored on (for contrast)

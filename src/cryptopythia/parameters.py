@@ -49,9 +49,16 @@ class Split(_Section):
 
 class Intervals(_Section):
     coverage: list[float] = Field(min_length=1)
-    volatility: Literal["garch", "ewma"]
+    # the one list of volatility models (cryptopythia.model.volatility.MODELS maps them)
+    volatility: Literal["ewma", "garch", "garch_t", "gjr_t", "har_range"]
     ewma_decay: float = Field(gt=0, lt=1)
     ewma_window: int = PositiveInt
+    volatility_refit_every: int = PositiveInt
+    volatility_fit_rows: int | None = Field(ge=100)
+    har_lags: list[int] = Field(min_length=1)
+    har_range_estimator: Literal["garman_klass", "parkinson"]
+    har_wick_bound: float = Field(gt=0, lt=1)
+    har_floor: float = Field(gt=0, lt=1)
     calibration_window: int = PositiveInt
     adaptation_origins: int = Field(ge=0)
     aci_gamma: float = Field(ge=0, lt=1)
@@ -61,6 +68,13 @@ class Intervals(_Section):
     def levels(cls, value: list[float]) -> list[float]:
         if not all(0 < level < 1 for level in value):
             raise ValueError("every coverage must be between 0 and 1 (e.g. [0.8, 0.95])")
+        return value
+
+    @field_validator("har_lags")
+    @classmethod
+    def increasing_lags(cls, value: list[int]) -> list[int]:
+        if value[0] < 1 or any(b <= a for a, b in zip(value, value[1:], strict=False)):
+            raise ValueError("HAR lags are increasing candle counts from 1 (e.g. [1, 5, 22])")
         return value
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from cryptopythia.model.intervals import (
     adaptive_quantile,
+    adaptive_quantiles,
     conformal_quantile,
     ewma_volatility,
     normalised_scores,
@@ -94,3 +95,16 @@ def test_adaptive_intervals_cover_a_garch_series_within_three_points(step):
             q = adaptive_quantile(known, coverage, SETTINGS["gamma"], step, SETTINGS["calibration"])
             inside.append(scores[k] <= q)
         assert abs(np.mean(inside) - coverage) <= 0.03, (coverage, np.mean(inside))
+
+
+@pytest.mark.parametrize("delay", [1, 3])
+def test_adaptive_quantiles_of_a_walk_equal_one_replay_per_origin(delay):
+    scores = np.abs(np.random.default_rng(delay).standard_t(3, 400))
+    scores[150:170] *= 4  # a volatile spell: misses move the level
+    window, adaptation, horizon = 40, 25, 4
+    replay = window + adaptation + horizon + 1
+    walk = adaptive_quantiles(scores, 0.8, 0.05, delay, window, replay)
+    assert np.isnan(walk[: replay - 1]).all()
+    for origin in range(replay - 1, len(scores)):
+        known = scores[origin - replay + 1 : origin + 1][: replay - delay]
+        assert walk[origin] == adaptive_quantile(known, 0.8, 0.05, delay, window)

@@ -9,11 +9,11 @@ import pytest
 from cryptopythia.features import build_gold, check_parameters
 from cryptopythia.model.evaluation import fit_shrinkage
 from cryptopythia.model.forecaster import Forecaster, forecast
-from cryptopythia.model.intervals import fit_volatility
 from cryptopythia.model.scaling import fit_scaler
 from cryptopythia.model.shrinkage import fit_weights, shrink
 from cryptopythia.model.table import prepare_model_table, split_chronologically
 from cryptopythia.model.training import train_model
+from cryptopythia.model.volatility import fit_volatility
 
 from support.forecasters import FEATURE_PARAMS, MODELLING, SMALL_INTERVALS, TINY_LAYERS, make_silver
 
@@ -109,7 +109,7 @@ def test_a_network_trained_on_a_random_walk_forecasts_the_last_close():
         interval="1d",
         shrinkage=weights,
         intervals=SMALL_INTERVALS,
-        garch=fit_volatility(train, SMALL_INTERVALS),
+        volatility_params=fit_volatility(train, SMALL_INTERVALS),
     )
     result = forecast(silver, forecaster, 3)
     np.testing.assert_allclose(result["forecast_close"], silver["close"].iloc[-1], rtol=1e-9)

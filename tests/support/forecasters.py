@@ -7,10 +7,10 @@ import yaml
 
 from cryptopythia.features import build_gold, check_parameters
 from cryptopythia.model.forecaster import Forecaster
-from cryptopythia.model.intervals import fit_volatility
 from cryptopythia.model.network import build_model
 from cryptopythia.model.scaling import fit_scaler
 from cryptopythia.model.table import prepare_model_table
+from cryptopythia.model.volatility import fit_volatility
 
 from conftest import PROJECT_ROOT
 from support.candles import generated_silver
@@ -86,5 +86,5 @@ def make_forecaster(
         interval=interval,
         shrinkage=[1.0] * horizon if shrinkage is None else shrinkage,
         intervals=intervals,
-        garch=fit_volatility(table, intervals),
+        volatility_params=fit_volatility(table, intervals),
     )

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..candles import INTERVALS, check_interval
+from ..model.volatility import candles_of
 from .baselines import fit_statistical, forecast_statistical, point_baselines
 from .volatility import bounds, random_walk_sigmas
 from .walk_forward import long_rows, refits_of
@@ -38,13 +39,14 @@ def walk_forward_baselines(
     backtest: dict[str, Any],
     intervals: dict[str, Any],
 ) -> pd.DataFrame:
-    """Every baseline's forecast of each origin from the closes before it; the random walks
-    with EWMA and GARCH(1,1) volatility carry intervals too."""
+    """Every baseline's forecast of each origin from the candles before it; the random walks
+    with the volatility models of ``baselines.volatility_anchors`` carry intervals too."""
     settings, horizon = backtest["baselines"], int(backtest["horizon"])
     forecasters = point_baselines(
         settings, season_length(spec["interval"], settings["season_length"])
     )
     closes = table["close_usd"].to_numpy()
+    candles = candles_of(table)
     frames = []
     for refit in refits_of(origin_table):
         history_start = refit.train_start
@@ -60,9 +62,9 @@ def walk_forward_baselines(
         )
         sigmas = {
             f"naive_{volatility}": random_walk_sigmas(
-                closes, list(refit.origins), horizon, intervals, volatility, history_start
+                candles, list(refit.origins), horizon, intervals, volatility, history_start
             )
-            for volatility in ("ewma", "garch")
+            for volatility in settings["volatility_anchors"]
         }
         for position, origin in enumerate(refit.origins):
             history = closes[history_start:origin]

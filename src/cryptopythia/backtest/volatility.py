@@ -1,20 +1,23 @@
 """Random-walk intervals: naive persistence with volatility-scaled bounds in log space,
 close * exp(+- z * sigma_h), sigma_h from the same volatility models as the network's
-intervals (``model.intervals``): RiskMetrics EWMA (sigma * sqrt(h)) or a GARCH(1,1)
-fitted with ``arch`` on the refit's training returns (its variance forecasts summed)."""
+intervals (``model.volatility``): RiskMetrics EWMA (sigma * sqrt(h)), a GARCH(1,1) fitted
+with ``arch`` on the refit's training returns (its variance forecasts summed), and the
+scheduled models (Student-t GARCH/GJR, HAR on the range) refitted every
+``volatility_refit_every`` origins."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
-from ..model.intervals import fit_garch, volatility_paths
+from ..model.volatility import Candles, walk_paths
 
 
 def random_walk_sigmas(
-    closes: np.ndarray,
+    candles: Candles | pd.DataFrame | np.ndarray,
     origins: list[int],
     horizon: int,
     intervals: dict[str, Any],
@@ -22,17 +25,11 @@ def random_walk_sigmas(
     train_start: int,
 ) -> np.ndarray:
     """Per origin (first forecast row) and step, the sigma of the log close change from the
-    closes before the origin; GARCH's parameters come from rows [train_start, origins[0])."""
+    candles before the origin (a model table, OHLC candles, or bare closes for the models
+    of closes only); fitted on rows from ``train_start`` before the origins (see
+    ``walk_paths``)."""
     settings = {**intervals, "volatility": volatility}
-    garch = (
-        fit_garch(np.diff(np.log(closes[train_start : origins[0]])))
-        if volatility == "garch"
-        else None
-    )
-    returns = np.diff(np.log(closes[: origins[-1]]))  # the last: into the last origin's close
-    span = origins[-1] - origins[0] + 1
-    paths = volatility_paths(returns, settings, garch, span, horizon)
-    return paths[np.asarray(origins) - origins[0]]
+    return walk_paths(candles, settings, origins, horizon, train_start)
 
 
 def bounds(last_close: float, log_sigmas: np.ndarray, coverage: float) -> tuple[np.ndarray, ...]:

@@ -14,10 +14,10 @@ from tqdm.auto import tqdm
 
 from ..model.evaluation import fit_shrinkage
 from ..model.forecaster import Forecaster, assemble_forecaster, forecast, origin_paths
-from ..model.intervals import fit_volatility
 from ..model.scaling import fit_scaler
 from ..model.table import hold_out_calibration, prepare_model_table
 from ..model.training import fine_tune, train_model
+from ..model.volatility import fit_volatility
 from .origins import Refit, make_refits
 
 logger = logging.getLogger(__name__)
@@ -161,11 +161,17 @@ def walk_forward_network(
     frames, model, scaler = [], None, None
     bar = tqdm(total=len(origin_table), desc="walk-forward origins", unit="origin")
     for refit in refits_of(origin_table):
-        model, scaler, shrinkage, garch = _fit_network(
+        model, scaler, shrinkage, volatility_params = _fit_network(
             table, spec, refit, model, scaler, params, backtest
         )
         forecaster = assemble_forecaster(
-            model, scaler, spec, shrinkage, feature_params, modelling["intervals"], garch
+            model,
+            scaler,
+            spec,
+            shrinkage,
+            feature_params,
+            modelling["intervals"],
+            volatility_params,
         )
         # What a served request sends: the last min_candles candles (the features have
         # converged by then: the answer equals the full history's to ~1e-7), so that the

@@ -22,12 +22,13 @@ import pandas as pd
 
 from ..candles import interval_frequency
 from ..features import build_gold, check_parameters
-from .intervals import adaptive_quantile, normalised_scores, volatility_paths
+from .intervals import adaptive_quantile, normalised_scores
 from .replay import series_predictions
 from .scaling import inverse_target, scale_table
 from .shrinkage import shrink
 from .table import model_table
 from .targets import target_to_close
+from .volatility import lookback, volatility_paths
 
 # The candle columns a forecast reads (and a served request sends).
 CANDLE_INPUT_COLUMNS = ("open_time", "open", "high", "low", "close", "volume")
@@ -44,7 +45,8 @@ class Forecaster:
     interval: str
     shrinkage: list[float]  # per step, the weight of the network's move (0: naive)
     intervals: dict[str, Any]  # modelling.intervals: coverage, volatility, conformal settings
-    garch: dict[str, float] | None  # GARCH(1,1) omega, alpha, beta when volatility: garch
+    # the volatility model's fitted parameters (model.volatility; None for ewma)
+    volatility_params: dict[str, Any] | None
 
     @property
     def replay_origins(self) -> int:
@@ -57,7 +59,8 @@ class Forecaster:
         """Candles needed: the features' warm-up, then enough rows for the replayed origins,
         each with a full window and a full volatility window behind it."""
         warmup = check_parameters(self.feature_params, self.interval)["warmup"]
-        behind = max(self.spec["n_timesteps"] - 1, int(self.intervals["ewma_window"]))
+        volatility = lookback(self.intervals, self.volatility_params)
+        behind = max(self.spec["n_timesteps"] - 1, int(self.intervals["ewma_window"]), volatility)
         return warmup + behind + self.replay_origins + self.spec["horizon"] + 1
 
 
@@ -68,7 +71,7 @@ def assemble_forecaster(
     shrinkage: list[float],
     feature_params: dict[str, Any],
     intervals: dict[str, Any],
-    garch: dict[str, float] | None,
+    volatility_params: dict[str, Any] | None,
 ) -> Forecaster:
     """The trained network with everything inference needs: scaler, spec, features,
     shrinkage weights, interval settings and the volatility model's parameters."""
@@ -80,7 +83,7 @@ def assemble_forecaster(
         interval=spec["interval"],
         shrinkage=shrinkage,
         intervals=intervals,
-        garch=garch,
+        volatility_params=volatility_params,
     )
 
 
@@ -129,8 +132,9 @@ def interval_quantiles(
     the scored past origins of ``paths``; and the newest origin's volatility over 1..steps."""
     settings, horizon = forecaster.intervals, forecaster.spec["horizon"]
     closes = table["close_usd"].to_numpy()
-    returns = np.concatenate([[np.nan], np.diff(np.log(closes))])
-    sigma = volatility_paths(returns, settings, forecaster.garch, len(paths), max(steps, horizon))
+    sigma = volatility_paths(
+        table, settings, forecaster.volatility_params, len(paths), max(steps, horizon)
+    )
     quantiles: dict[str, list[float]] = {}
     for coverage in settings["coverage"]:
         quantiles[f"{round(coverage * 100)}"] = [

@@ -2,9 +2,9 @@
 volatility forecast, with adaptive conformal inference (Gibbs & Candès 2021) on top.
 
 A step-h forecast's score is |log(actual / forecast)| / sigma_h, where sigma_h is the
-forecast standard deviation of the log move over h candles known at the origin: from a
-GARCH(1,1) fitted on the training returns (its variance forecasts mean-revert, so a
-volatile day does not blow up the week ahead), or RiskMetrics EWMA (sigma * sqrt(h)). The interval at an origin is
+forecast standard deviation of the log move over h candles known at the origin, from the
+volatility model of ``modelling.intervals.volatility`` (``model.volatility``: EWMA, GARCH
+variants, HAR on the candles' range). The interval at an origin is
 forecast * exp(+- q * sigma), q being a quantile of recent scores. Adaptive conformal
 inference moves the quantile's level after every miss or hit:
 alpha_(t+1) = alpha_t + gamma * (alpha - miss_t), so coverage holds when the market
@@ -16,33 +16,23 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any
 
 import numpy as np
-import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
+
+# The volatility models live in model.volatility; their names are re-exported here for the
+# callers of the conformal layer.
+from .volatility import (  # noqa: F401
+    MODELS,
+    ewma_volatility,
+    fit_garch,
+    fit_volatility,
+    volatility_paths,
+)
 
 logger = logging.getLogger(__name__)
 
-VOLATILITY_MODELS = ("garch", "ewma")
-
-
-def ewma_volatility(log_returns: np.ndarray, decay: float, window: int) -> np.ndarray:
-    """RiskMetrics EWMA volatility at each row from the ``window`` returns up to it, weights
-    decay**k (k = 0 the row itself), normalised; NaN until ``window`` returns exist.
-
-    A fixed window (0.94**100 = 0.2% weight left out) makes the value depend on the last
-    ``window`` candles only, so a request with fewer candles sees the same volatility.
-    """
-    returns = np.asarray(log_returns, dtype="float64")
-    weights = decay ** np.arange(window)
-    squares = np.convolve(np.nan_to_num(returns**2, nan=np.nan), weights, mode="full")
-    variance = squares[: len(returns)] / weights.sum()
-    known = np.isfinite(returns)
-    # a row is defined when it and the window - 1 rows before it all have a return
-    complete = np.convolve(known.astype("float64"), np.ones(window), mode="full")[: len(returns)]
-    variance[complete < window] = np.nan
-    return np.sqrt(variance)
+VOLATILITY_MODELS = tuple(MODELS)
 
 
 def normalised_scores(actual: np.ndarray, forecast: np.ndarray, sigma: np.ndarray) -> np.ndarray:
@@ -52,71 +42,6 @@ def normalised_scores(actual: np.ndarray, forecast: np.ndarray, sigma: np.ndarra
     ratio = np.divide(actual, forecast, out=np.zeros_like(actual), where=forecast > 0)
     distance = np.abs(np.log(ratio, where=ratio > 0, out=np.full_like(ratio, np.inf)))
     return distance / np.asarray(sigma, float)
-
-
-def fit_garch(log_returns: np.ndarray) -> dict[str, float]:
-    """GARCH(1,1) parameters (zero mean, normal) of log returns, fitted with ``arch`` on
-    percent returns as it advises; returned in the units of ``log_returns``."""
-    from arch import arch_model
-
-    returns = 100 * np.asarray(log_returns, dtype="float64")
-    returns = returns[np.isfinite(returns)]
-    fitted = arch_model(returns, mean="Zero", vol="GARCH", p=1, q=1, rescale=False).fit(disp="off")
-    params = fitted.params
-    return {
-        "omega": float(params["omega"]) / 1e4,
-        "alpha": float(params["alpha[1]"]),
-        "beta": float(params["beta[1]"]),
-    }
-
-
-def fit_volatility(train: pd.DataFrame, settings: dict[str, Any]) -> dict[str, float] | None:
-    """The GARCH(1,1) of the training rows' log returns when ``settings.volatility`` is
-    "garch" (None for "ewma", which has no parameters to fit)."""
-    if settings["volatility"] not in VOLATILITY_MODELS:
-        raise ValueError(
-            f"Unknown modelling.intervals.volatility {settings['volatility']!r}: use one of "
-            f"{', '.join(VOLATILITY_MODELS)}."
-        )
-    if settings["volatility"] == "ewma":
-        return None
-    params = fit_garch(np.diff(np.log(train["close_usd"].to_numpy(dtype="float64"))))
-    logger.info(
-        "GARCH(1,1) of the training returns: %s.", {k: round(v, 8) for k, v in params.items()}
-    )
-    return params
-
-
-def volatility_paths(
-    log_returns: np.ndarray,
-    settings: dict[str, Any],
-    garch: dict[str, float] | None,
-    n_origins: int,
-    steps: int,
-) -> np.ndarray:
-    """(n_origins, steps): at each of the last ``n_origins`` rows, the forecast standard
-    deviation of the log move over 1..``steps`` candles, from the returns up to that row.
-
-    Only the last ``n_origins + ewma_window`` returns are read, so a longer history gives
-    the same values. GARCH's filter starts there at the fitted unconditional variance.
-    """
-    window = int(settings["ewma_window"])
-    returns = np.asarray(log_returns, dtype="float64")[-(n_origins + window) :]
-    if settings["volatility"] == "ewma":
-        sigma = ewma_volatility(returns, float(settings["ewma_decay"]), window)[-n_origins:]
-        return sigma[:, None] * np.sqrt(np.arange(1, steps + 1))[None, :]
-    omega, alpha, beta = garch["omega"], garch["alpha"], garch["beta"]
-    persistence = alpha + beta
-    variance = omega / max(1.0 - persistence, 1e-6)  # unconditional, where the filter starts
-    next_variance = np.empty(len(returns))
-    for row, value in enumerate(np.nan_to_num(returns)):
-        variance = omega + alpha * value * value + beta * variance
-        next_variance[row] = variance  # of the return after this row
-    paths = np.empty((n_origins, steps))
-    paths[:, 0] = next_variance[-n_origins:]
-    for step in range(1, steps):  # E[sigma2_(t+k)] = omega + (alpha + beta) E[sigma2_(t+k-1)]
-        paths[:, step] = omega + persistence * paths[:, step - 1]
-    return np.sqrt(np.cumsum(paths, axis=1))
 
 
 def conformal_quantile(scores: np.ndarray, level: float) -> float:
@@ -167,3 +92,40 @@ def adaptive_quantile(
         if origin < n_scores:
             missed[origin] = float(values[origin] > quantile)
     return quantile
+
+
+def adaptive_quantiles(
+    scores: np.ndarray, coverage: float, gamma: float, delay: int, window: int, replay: int
+) -> np.ndarray:
+    """For every origin k of a dense walk, ``adaptive_quantile`` of the scores of its last
+    ``replay`` origins (k - replay + 1 .. k, those of the last ``delay`` unknown): what a
+    request replaying ``replay`` forecasts gives (model.forecaster.interval_quantiles,
+    replay = calibration + adaptation + horizon + 1), NaN for the first replay - 1 origins.
+
+    The same replay, run for all origins at once (one vectorised pass per replayed origin):
+    a walk-forward of thousands of origins costs milliseconds instead of a replay each.
+    """
+    alpha, scores = 1.0 - coverage, np.asarray(scores, dtype="float64")
+    n_scores = replay - delay  # per request, the replayed origins whose outcome is known
+    result = np.full(len(scores), np.nan)
+    if len(scores) < replay:
+        return result
+    if n_scores < window:  # as adaptive_quantile: too few known scores
+        result[replay - 1 :] = np.inf
+        return result
+    sorted_windows = np.sort(sliding_window_view(scores, window), axis=1)
+    first = np.arange(len(scores) - replay + 1)  # each request's oldest replayed origin
+    shift, quantile = np.zeros(len(first)), np.full(len(first), np.inf)
+    missed = np.zeros((len(first), replay))
+    for origin in range(window - 1 + delay, replay):
+        if origin - delay >= window - 1 + delay:  # that origin's miss is known by now
+            shift += gamma * (alpha - missed[:, origin - delay])
+        level = np.minimum(1.0 - (alpha + shift), window / (window + 1))
+        rank = np.ceil((window + 1) * np.minimum(level, 1.0)).astype(int)
+        start = first + origin - delay + 1 - window
+        picked = sorted_windows[start, np.clip(rank, 1, window) - 1]
+        quantile = np.where(level <= 0, 0.0, picked)
+        if origin < n_scores:
+            missed[:, origin] = scores[first + origin] > quantile
+    result[replay - 1 :] = quantile
+    return result

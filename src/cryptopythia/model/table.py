@@ -17,6 +17,7 @@ from .targets import TARGET_KINDS, make_target, target_column
 logger = logging.getLogger(__name__)
 
 TIMESTAMP_COLUMNS = ("open_time", "close_time")
+RANGE_COLUMNS = ("open", "high", "low")
 
 
 def check_modelling_params(params: dict[str, Any]) -> None:
@@ -158,7 +159,7 @@ def prepare_model_table(
 
 
 def model_table(gold: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
-    """open_time, the USD close, the network's inputs and the target, per the window spec
+    """open_time, the USD candle, the network's inputs and the target, per the window spec
     (the one way training, inference, the backtest and the served model build it)."""
     if spec["inputs"] == "scale_free":
         inputs = scale_free_inputs(gold, spec["gold_columns"], spec["units"], spec["volume_window"])
@@ -167,6 +168,9 @@ def model_table(gold: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
     return pd.concat(
         [
             gold[["open_time"]],
+            # the candle in USD: the close is the forecast's anchor; open, high and low (of
+            # every real gold) feed the range-based volatility models (model.volatility)
+            gold[[c for c in RANGE_COLUMNS if c in gold.columns]].add_suffix("_usd"),
             gold["close"].rename("close_usd"),
             inputs[spec["features"]],
             make_target(gold["close"], spec["target"]),

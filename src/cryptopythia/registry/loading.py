@@ -82,7 +82,8 @@ def load_forecaster(
         interval=metadata["interval"],
         shrinkage=metadata["shrinkage"],
         intervals=metadata["intervals"],
-        garch=metadata["garch"],
+        # "garch": the key of the models registered before the volatility models' interface
+        volatility_params=metadata.get("volatility_params", metadata.get("garch")),
     )
     info = {
         "model_name": registry["model_name"],

@@ -74,7 +74,7 @@ def register_forecaster(
         "feature_params": forecaster.feature_params,
         "shrinkage": forecaster.shrinkage,
         "intervals": forecaster.intervals,
-        "garch": forecaster.garch,
+        "volatility_params": forecaster.volatility_params,
         "run_name": run_name,
         "model_output": "scaled target, see spec",
     }

@@ -47,7 +47,8 @@ def forecaster_from_artifacts(artifacts: dict[str, str]) -> Forecaster:
         interval=config["interval"],
         shrinkage=config["shrinkage"],
         intervals=config["intervals"],
-        garch=config["garch"],
+        # "garch": the key of the models logged before the volatility models' interface
+        volatility_params=config.get("volatility_params", config.get("garch")),
     )
 
 
@@ -151,7 +152,7 @@ def log_candle_forecaster(
             "interval": forecaster.interval,
             "shrinkage": forecaster.shrinkage,
             "intervals": forecaster.intervals,
-            "garch": forecaster.garch,
+            "volatility_params": forecaster.volatility_params,
             **{key: int(limits[key]) for key in SERVING_LIMITS},
         }
         with open(artifacts["config"], "w") as file:

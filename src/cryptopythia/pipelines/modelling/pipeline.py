@@ -4,7 +4,6 @@ from kedro.pipeline import Pipeline, node, pipeline
 
 from ...model.evaluation import evaluate_forecasts, fit_shrinkage, predict_closes
 from ...model.forecaster import assemble_forecaster
-from ...model.intervals import fit_volatility
 from ...model.reports import (
     build_report,
     history_to_mlflow_metrics,
@@ -15,6 +14,7 @@ from ...model.reports import (
 from ...model.scaling import fit_scaler
 from ...model.table import hold_out_calibration, split_chronologically
 from ...model.training import train_model
+from ...model.volatility import fit_volatility
 from .nodes import make_model_table, name_run, register_models
 
 
