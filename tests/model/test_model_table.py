@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,7 @@ from cryptopythia.model.network import conv_output_length, minimum_timesteps
 from cryptopythia.model.scaling import fit_scaler, inverse_target, scale_table
 from cryptopythia.model.table import (
     check_modelling_params,
+    hold_out_calibration,
     prepare_model_table,
     split_chronologically,
 )
@@ -73,6 +75,29 @@ def test_gold_shorter_than_one_window_is_rejected():
     window = PARAMS["n_timesteps"] + PARAMS["horizon"]
     with pytest.raises(ValueError, match=f"fewer than one window.*= {window}"):
         prepare_model_table(gold, params(), UNITS)
+
+
+@pytest.mark.parametrize("n_timesteps", [100_000, 99_998, 2_000])
+def test_a_window_longer_than_gold_suggests_one_that_fits_every_part(n_timesteps):
+    gold = make_gold(1000)
+    with pytest.raises(ValueError, match="fewer than one window") as error:
+        prepare_model_table(gold, params(n_timesteps=n_timesteps), UNITS)
+    suggested = [int(n) for n in re.findall(r"modelling.n_timesteps=(\d+)", str(error.value))]
+    assert suggested and all(n < n_timesteps for n in suggested), str(error.value)
+    # the suggestion runs: the table, the split and the calibration hold-out all fit it
+    fit = params(n_timesteps=suggested[-1])
+    table, spec = prepare_model_table(gold, fit, UNITS)
+    _, validation, _ = split_chronologically(table, fit["split"], suggested[-1], spec["horizon"])
+    calibration_fraction = fit["shrinkage"]["calibration_fraction"]
+    hold_out_calibration(validation, calibration_fraction, suggested[-1], spec["horizon"])
+
+
+def test_a_window_no_part_of_gold_can_hold_says_so_without_a_number():
+    gold = make_gold(150)  # a calibration part of ~12 rows: no window of the stack fits
+    with pytest.raises(ValueError, match="fewer than one window") as error:
+        prepare_model_table(gold, params(n_timesteps=100_000), UNITS)
+    assert not re.search(r"n_timesteps=\d", str(error.value))
+    assert "longer history" in str(error.value)
 
 
 def test_features_all_takes_numeric_columns_but_timestamps_and_lists_are_checked():
