@@ -92,6 +92,28 @@ def test_a_window_longer_than_gold_suggests_one_that_fits_every_part(n_timesteps
     hold_out_calibration(validation, calibration_fraction, suggested[-1], spec["horizon"])
 
 
+def test_a_window_the_stack_does_not_see_whole_suggests_only_windows_that_fit():
+    gold = make_gold(1000)  # 974 rows; the smallest part of the split: 97
+    with pytest.raises(ValueError, match="never passes the newest") as error:
+        prepare_model_table(gold, params(n_timesteps=500), UNITS)  # fits gold, not a part
+    suggested = [int(n) for n in re.findall(r"\b(\d+)\b", str(error.value).split("whole (")[1])]
+    assert suggested and all(n + PARAMS["horizon"] <= 97 for n in suggested), str(error.value)
+
+
+def test_a_part_of_the_split_too_short_for_the_window_says_how_short_to_make_it():
+    table, spec = prepare_model_table(make_gold(1000), params(n_timesteps=510), UNITS)
+    with pytest.raises(ValueError, match="part of the chronological split") as error:
+        split_chronologically(table, PARAMS["split"], 510, spec["horizon"])
+    at_most = int(re.search(r"modelling.n_timesteps to (\d+) or less", str(error.value))[1])
+    assert at_most == 146 - spec["horizon"]  # the smallest part, test, holds one window
+    fraction = PARAMS["shrinkage"]["calibration_fraction"]
+    validation = table.iloc[:195]
+    with pytest.raises(ValueError, match="calibration") as error:
+        hold_out_calibration(validation, fraction, 510, spec["horizon"])
+    at_most = int(re.search(r"modelling.n_timesteps to (\d+) or less", str(error.value))[1])
+    assert at_most == 97 - spec["horizon"]
+
+
 def test_a_window_no_part_of_gold_can_hold_says_so_without_a_number():
     gold = make_gold(150)  # a calibration part of ~12 rows: no window of the stack fits
     with pytest.raises(ValueError, match="fewer than one window") as error:

@@ -70,6 +70,10 @@ def check_modelling_params(
     unseen = unseen_timesteps(n_timesteps, layers)
     if unseen:
         seen = [n for n in range(minimum, n_timesteps + 64) if not unseen_timesteps(n, layers)]
+        if room is not None:  # only windows every part of the split can hold
+            seen = [n for n in seen if n + horizon <= room]
+            if not seen:
+                raise ValueError(_too_few_rows(params, gold_rows or room, room))
         nearest = sorted(seen, key=lambda n: (abs(n - n_timesteps), n))[:3]
         choices = ", ".join(str(n) for n in nearest) or "none near it"
         same = " or padding 'same'," if layers["padding"] == "valid" else ""
@@ -262,6 +266,7 @@ def split_chronologically(
         "test": (test_start, len(table)),
     }
     needed = n_timesteps + horizon
+    smallest = min(end - start for start, end in bounds.values())
     for name, (start, end) in bounds.items():
         rows = end - start
         if rows < needed:
@@ -269,7 +274,7 @@ def split_chronologically(
                 f"The {name} part of the chronological split has {max(rows, 0)} rows "
                 f"({_describe_range(table, start, end)}) but needs at least n_timesteps + "
                 f"horizon = {needed} to hold one window. Change modelling.split "
-                f"(now {split}), lower modelling.n_timesteps or use a longer history."
+                f"(now {split}), {_lower_to(smallest, horizon)} or use a longer history."
             )
     parts = tuple(table.iloc[start:end].reset_index(drop=True) for start, end in bounds.values())
     for name, part in zip(bounds, parts):
@@ -296,7 +301,8 @@ def hold_out_calibration(
             f"The validation part ({len(validation)} rows) cannot be split into early-stopping "
             f"and calibration parts of at least n_timesteps + horizon = {needed} rows each "
             f"with modelling.shrinkage.calibration_fraction={fraction}. Raise "
-            "modelling.split.validation or use a longer history."
+            f"modelling.split.validation, {_lower_to(min(cut, len(validation) - cut), horizon)} "
+            "or use a longer history."
         )
     early_stopping = validation.iloc[:cut].reset_index(drop=True)
     calibration = validation.iloc[cut:].reset_index(drop=True)
@@ -306,6 +312,16 @@ def hold_out_calibration(
         len(calibration),
     )
     return early_stopping, calibration
+
+
+def _lower_to(rows: int, horizon: int) -> str:
+    """How far to lower n_timesteps for a window and its targets to fit in ``rows``."""
+    if rows - horizon < 1:
+        return "lower modelling.horizon"
+    return (
+        f"lower modelling.n_timesteps to {rows - horizon} or less (one the Conv1D/MaxPooling1D "
+        "stack sees whole: the modelling run's first node names them)"
+    )
 
 
 def _describe_range(table: pd.DataFrame, start: int, end: int) -> str:
