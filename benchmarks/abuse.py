@@ -1,22 +1,31 @@
 """Abuse benchmark: replays a corpus of bad inputs — kline dumps, parameters, HTTP payloads
 to the served model — against a throw-away copy of the project and counts what happened.
 
-Per input: a clear error (a ValueError/RuntimeError or an HTTP 4xx naming the problem),
-an unclear failure (any other exception, an HTTP 5xx), stored bad data (bronze or silver
-changed by a refused run), unbounded work (an answer slower than --max-seconds). Usage:
+Per input: a clear error (a ValueError/RuntimeError, a DatasetError the project wrote
+itself, or an HTTP 4xx naming the problem), an unclear failure (any other exception, an
+HTTP 5xx), stored bad data (bronze or silver changed by a refused run), unbounded work (an
+answer slower than --max-seconds). Kinds: dump (file contents), dump-path (special files
+and bombs as data_engineering.dump_path), storage (a read-only or full data folder; tmpfs
+mounts, root only), parameter, http. Usage:
 
-    .venv/bin/python benchmarks/abuse.py [--max-seconds 10]
+    .venv/bin/python benchmarks/abuse.py [--max-seconds 10] [--only KIND,...] [--match TEXT]
 
-Writes benchmarks/results/abuse.json and prints the counts as a markdown table.
+``--only``/``--match`` run the inputs of those kinds / whose name holds TEXT (repeatable),
+and write benchmarks/results/abuse_selected.json; a full run writes
+benchmarks/results/abuse.json. Prints the counts as a markdown table.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gzip
 import json
 import os
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -24,6 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
+from kedro.io.core import DatasetError
 
 from cryptopythia.datasets import CandleCSVDataset
 from cryptopythia.serving.payload import payload_from_candles
@@ -80,6 +90,87 @@ DUMPS: dict[str, Callable[[list[list]], str] | bytes] = {
     ),
     "unknown header name": lambda k: kline_lines(k).replace("volume", "vol", 1),
 }
+
+
+def gzip_of(path: Path, block: bytes, total: int) -> Path:
+    """A gzip of ``block`` repeated to ``total`` bytes: a bomb (tiny file, huge inside)."""
+    with gzip.open(path, "wb") as packed:
+        for _ in range(total // len(block)):
+            packed.write(block)
+    return path
+
+
+def in_folder(folder: Path, klines: list[list], hostile: Callable[[Path], None]) -> Path:
+    """A dump folder: good klines and ``hostile(folder)``."""
+    folder.mkdir()
+    (folder / "btcusdt_1d.csv").write_text(kline_lines(klines))
+    hostile(folder)
+    return folder
+
+
+def loop(folder: Path) -> None:
+    (folder / "a.csv").symlink_to(folder / "b.csv")
+    (folder / "b.csv").symlink_to(folder / "a.csv")
+
+
+# Dump paths that are no plain kline file (issue 22): each builds the path in a folder.
+# The runs may override parameters (a small dump_max_bytes).
+DUMP_PATHS: dict[str, tuple[Callable[[Path, list[list]], Path], dict]] = {
+    "symlink loop in the dump folder": (lambda f, k: in_folder(f, k, loop), {}),
+    "symlink loop as dump_path": (lambda f, k: in_folder(f, k, loop) / "a.csv", {}),
+    "folder named *.csv in the dump folder": (
+        lambda f, k: in_folder(f, k, lambda d: (d / "old.csv").mkdir()),
+        {},
+    ),
+    "named pipe in the dump folder": (
+        lambda f, k: in_folder(f, k, lambda d: os.mkfifo(d / "btcusdt_1d_more.csv")),
+        {},
+    ),
+    "named pipe as dump_path": (
+        lambda f, k: in_folder(f, k, lambda d: os.mkfifo(d / "pipe.csv")) / "pipe.csv",
+        {},
+    ),
+    "/dev/zero as dump_path": (lambda f, k: Path("/dev/zero"), {}),
+    "gzip bomb: 1 GB of zero bytes": (
+        lambda f, k: gzip_of(f.with_suffix(".csv.gz"), b"\0" * 1_048_576, 1 << 30),
+        {},
+    ),
+    "gzip bomb: one row x 200 MB, dump_max_bytes=10 MB": (
+        lambda f, k: gzip_of(
+            f.with_suffix(".csv.gz"),
+            kline_lines(k[:1]).split("\n", 1)[1].encode() * 10_000,
+            200_000_000,
+        ),
+        {"data_engineering.dump_max_bytes": 10_000_000},
+    ),
+}
+
+
+def release_pipes(path: Path) -> None:
+    """Let a read blocked on a named pipe at (or in) ``path`` return: open its other end."""
+    for pipe in [path, *path.glob("*")] if path.is_dir() else [path]:
+        if pipe.is_fifo():
+            with contextlib.suppress(OSError):
+                os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
+
+
+@contextlib.contextmanager
+def tmpfs(folder: Path, options: str):
+    """A tmpfs with ``options`` (ro, size=...) mounted over ``folder`` (root only)."""
+    subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], check=True)
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=True)
+
+
+# A data folder that cannot be written (issue 22): a tmpfs mounted over the run's layer
+# folder, holding its stored files: read-only, or with room for half a new copy only.
+STORAGE: dict[str, tuple[str, bool]] = {
+    "read-only data/01_raw (bronze, its lock)": ("data/01_raw", True),
+    "full disk at data/02_intermediate (silver)": ("data/02_intermediate", False),
+}
+
 PARAMS: list[tuple[str, dict]] = [
     ("training", {"modelling.batch_size": 0}),
     ("training", {"modelling.epochs": 0}),
@@ -103,6 +194,9 @@ PARAMS: list[tuple[str, dict]] = [
     ("replay", {"replay.start": "1999-01-01", "replay.end": "1999-02-01"}),
     ("monitor", {"monitor.status.window": 1}),
     ("monitor", {}),  # nothing in the ledger yet
+    # issue 22's, part two
+    ("training", {"data_engineering.dump_max_bytes": "abc"}),
+    ("training", {"modelling.n_timesteps": 100000}),
 ]
 
 
@@ -140,6 +234,9 @@ def payloads(good: pd.DataFrame) -> dict[str, dict]:
     }
 
 
+KINDS = ("dump", "dump-path", "storage", "parameter", "http")
+
+
 def post(url: str, body: dict) -> tuple[int, float]:
     request = urllib.request.Request(
         url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
@@ -164,15 +261,41 @@ def attempt(action: Callable[[], None]) -> tuple[str, str]:
         action()
     except (ValueError, RuntimeError, FileNotFoundError) as error:
         return "clear error", str(error).splitlines()[0][:160]
+    except DatasetError as error:  # the project's own (Kedro's wrapper of a raw one: not)
+        if not str(error).startswith("Failed while"):
+            return "clear error", str(error).splitlines()[0][:160]
+        return "unclear failure", f"{type(error).__name__}: {error}"[:160]
     except Exception as error:
         return "unclear failure", f"{type(error).__name__}: {error}"[:160]
     return "accepted", ""
 
 
+def timed_attempt(action: Callable[[], None], max_seconds: float, path: Path | None = None):
+    """``attempt`` with its wall time; a read blocked on a named pipe at ``path`` is let go
+    after ``max_seconds`` (and is then unbounded)."""
+    watchdog = threading.Timer(max_seconds, release_pipes, [path]) if path else None
+    if watchdog:
+        watchdog.start()
+    start = time.perf_counter()
+    try:
+        outcome, message = attempt(action)
+    finally:
+        if watchdog:
+            watchdog.cancel()
+    return outcome, message, time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-seconds", type=float, default=10.0)
+    parser.add_argument("--only", default=",".join(KINDS), help="kinds, comma-separated")
+    parser.add_argument("--match", action="append", default=[], help="input names holding")
     args = parser.parse_args()
+    kinds = set(args.only.split(","))
+
+    def chosen(kind: str, name: str) -> bool:
+        return kind in kinds and (not args.match or any(m in name for m in args.match))
+
     os.environ.update(KEDRO_DISABLE_TELEMETRY="true", TF_CPP_MIN_LOG_LEVEL="2")
     rows: list[dict] = []
     with tempfile.TemporaryDirectory() as folder:
@@ -188,6 +311,8 @@ def main() -> None:
             params={"data_engineering.dump_path": str(good)},
         )
         for name, spoil in DUMPS.items():
+            if not chosen("dump", name):
+                continue
             dump = Path(folder) / f"bad{len(rows)}.csv"
             dump.write_bytes(spoil if isinstance(spoil, bytes) else spoil(klines).encode())
             before = layers(project)
@@ -210,16 +335,86 @@ def main() -> None:
                 }
             )
 
-        for stale in ("data/01_raw/bronze.csv", "data/01_raw/bronze.csv.meta.json"):
-            (project / stale).unlink()  # the generated candles: train on real ones
-        train_on_candles(
-            project,
-            Path(folder),
-            DAILY_CANDLES,
-            900,
-            **{"modelling.epochs": 1, "modelling.verbose": 0},
-        )
-        for pipeline_name, params in PARAMS:
+        for name, (make, params) in DUMP_PATHS.items():
+            if not chosen("dump-path", name):
+                continue
+            dump = make(Path(folder) / f"path{len(rows)}", klines)
+            before = layers(project)
+            outcome, message, seconds = timed_attempt(
+                lambda d=dump, p=params: run_kedro(
+                    project,
+                    "data_engineering",
+                    env="offline",
+                    params={"data_engineering.dump_path": str(d), **p},
+                ),
+                args.max_seconds,
+                dump if dump.is_dir() or dump.is_fifo() else None,
+            )
+            rows.append(
+                {
+                    "kind": "dump-path",
+                    "input": name,
+                    "outcome": outcome,
+                    "seconds": round(seconds, 3),
+                    "stored_bad_data": layers(project) != before and outcome == "accepted",
+                    "unbounded": seconds > args.max_seconds,
+                    "message": message,
+                }
+            )
+
+        newer = Path(folder) / "newer.csv"  # 100 candles more than stored: the run writes
+        newer.write_text(kline_lines(klines[:400]))
+        for name, (layer, read_only) in STORAGE.items():
+            if not chosen("storage", name):
+                continue
+            if os.geteuid() != 0:
+                print(f"skipped {name}: mounting a tmpfs needs root", file=sys.stderr)
+                continue
+            kept = {p.name: p.read_bytes() for p in (project / layer).iterdir() if p.is_file()}
+            size = (sum(map(len, kept.values())) * 3 // 2 // 4096 + 1) * 4096  # pages
+            with tmpfs(project / layer, f"size={size}"):
+                for file_name, data in kept.items():  # the stored layer, on the tmpfs
+                    (project / layer / file_name).write_bytes(data)
+                if read_only:
+                    subprocess.run(["mount", "-o", "remount,ro", str(project / layer)], check=True)
+                before = layers(project)
+                outcome, message, seconds = timed_attempt(
+                    lambda: run_kedro(
+                        project,
+                        "data_engineering",
+                        env="offline",
+                        params={"data_engineering.dump_path": str(newer)},
+                    ),
+                    args.max_seconds,
+                )
+                changed = layers(project) != before
+            rows.append(
+                {
+                    "kind": "storage",
+                    "input": name,
+                    "outcome": outcome,
+                    "seconds": round(seconds, 3),
+                    "stored_bad_data": changed and outcome == "accepted",
+                    "unbounded": seconds > args.max_seconds,
+                    "message": message,
+                }
+            )
+
+        chosen_params = [(p, q) for p, q in PARAMS if chosen("parameter", f"{p} {q}")]
+        if "http" in kinds or any(p != "training" for p, _ in chosen_params):
+            for stale in ("data/01_raw/bronze.csv", "data/01_raw/bronze.csv.meta.json"):
+                (project / stale).unlink()  # the generated candles: train on real ones
+            train_on_candles(
+                project,
+                Path(folder),
+                DAILY_CANDLES,
+                900,
+                **{"modelling.epochs": 1, "modelling.verbose": 0},
+            )
+        elif chosen_params:  # the training runs read the shipped snapshot (conf/offline)
+            for stale in ("data/01_raw/bronze.csv", "data/01_raw/bronze.csv.meta.json"):
+                (project / stale).unlink()
+        for pipeline_name, params in chosen_params:
             outcome, message = attempt(
                 lambda p=pipeline_name, q=params: run_kedro(project, p, env="offline", params=q)
             )
@@ -233,6 +428,8 @@ def main() -> None:
                 }
             )
 
+        if "http" not in kinds:
+            return finish(rows, args)
         silver = CandleCSVDataset(
             filepath=str(project / "data/02_intermediate/silver.csv"),
             datetime_columns=["open_time", "close_time"],
@@ -240,6 +437,8 @@ def main() -> None:
         good_payload = payload_from_candles(silver.tail(600)).reset_index(drop=True)
         with ServedModel(project, "models:/btc_candle_forecaster@staging") as url:
             for name, body in payloads(good_payload).items():
+                if not chosen("http", name):
+                    continue
                 status, seconds = post(f"{url}/invocations", body)
                 outcome = (
                     "clear error"
@@ -259,6 +458,12 @@ def main() -> None:
                         "unbounded": seconds > args.max_seconds,
                     }
                 )
+    finish(rows, args)
+
+
+def finish(rows: list[dict], args: argparse.Namespace) -> None:
+    """The counts per kind: benchmarks/results/abuse.json (abuse_selected.json for a
+    selection) and a markdown table."""
     table = pd.DataFrame(rows)
     counts = table.groupby("kind").agg(
         tried=("input", "size"),
@@ -276,7 +481,9 @@ def main() -> None:
         "counts": counts.to_dict(orient="records"),
         "inputs": rows,
     }
-    (ROOT / "benchmarks/results/abuse.json").write_text(
+    selected = args.match or set(args.only.split(",")) != set(KINDS)
+    out = "abuse_selected.json" if selected else "abuse.json"
+    (ROOT / "benchmarks/results" / out).write_text(
         json.dumps(results, indent=2, default=str) + "\n"
     )
     print(

@@ -43,6 +43,7 @@ TABLES: dict[str, render.Renderer] = {
     "serve_concurrency": render.serve_concurrency,
     "abuse": render.abuse,
     "ingest": render.ingest,
+    "dump_memory": render.dump_memory,
     "scale": render.scale,
     "scale_pairs": render.scale_pairs,
     "monitor_alarms": render.monitor_alarms,

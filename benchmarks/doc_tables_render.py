@@ -255,3 +255,31 @@ def monitor_replay(results: Path) -> str:
 
 
 Renderer = Callable[[Path], str]
+
+
+def dump_memory(results: Path) -> str:
+    """Peak memory and time of reading dumps, before (the whole file parsed at once) and
+    after streaming (dump_memory_before.json, dump_memory.json)."""
+    before, after = (
+        load(results, "dump_memory_before")["cases"],
+        load(results, "dump_memory")["cases"],
+    )
+    rows = []
+    for case, now in after.items():
+        if now.get("phase") == "import":
+            continue
+        old = before.get(case, {})
+        outcome = f"{now['seconds']:.1f} s" if now.get("seconds") is not None else "–"
+        if now.get("error"):
+            outcome += ", an error naming the file and the fix"
+        rows.append(
+            [
+                case,
+                f"{num(old['peak_rss_mb'])} MB" if old else "not run",
+                f"{num(now['peak_rss_mb'])} MB",
+                f"{old['seconds']:.0f} s" if old.get("seconds") else "–",
+                outcome,
+            ]
+        )
+    header = ["case", "peak RSS before", "after", "time before", "after"]
+    return markdown(header, rows, "lrrrl")

@@ -100,7 +100,8 @@ def main() -> None:
     if FOUR_HOUR_DUMP.exists():
 
         def silver_from_dump():
-            bronze = klines_to_bronze(read_kline_dump(FOUR_HOUR_DUMP))
+            dump = read_kline_dump(FOUR_HOUR_DUMP, max_bytes=CONF_PARAMS["dump_max_bytes"])
+            bronze = klines_to_bronze(dump)
             return fill_gaps(validate_candles(type_candles(bronze), "raise"), "4h", "ffill")
 
         seconds, silver = timed(silver_from_dump, args.repeats)

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import subprocess
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
 import pandas as pd
 import pytest
+from kedro.io.core import DatasetError
 
 from cryptopythia.datasets import BinanceClientDataset, CandleCSVDataset
 
@@ -94,3 +102,102 @@ def test_a_save_killed_midway_leaves_the_old_table_and_the_next_save_cleans_up(t
     dataset.save(pd.DataFrame({"close": [3.0]}))
     assert not list(tmp_path.glob("silver.csv.*.tmp"))
     assert dataset.load()["close"].tolist() == [3.0]
+
+
+@contextlib.contextmanager
+def tmpfs(folder: Path, size: str):
+    """A tiny tmpfs of ``size`` mounted at ``folder`` (needs root); yields whether it is."""
+    folder.mkdir(parents=True, exist_ok=True)
+    mounted = os.geteuid() == 0 and (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+            capture_output=True,
+        ).returncode
+        == 0
+    )
+    try:
+        yield mounted
+    finally:
+        if mounted:
+            subprocess.run(["umount", "-l", str(folder)], check=True)
+
+
+@contextlib.contextmanager
+def read_only(folder: Path):
+    """``folder`` (holding what was written in it) made unwritable for real: chmod for a
+    user, a read-only remount of a tmpfs for root (chmod does not stop root)."""
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        try:
+            yield "EACCES"
+        finally:
+            folder.chmod(0o755)
+        return
+    kept = {p.name: p.read_bytes() for p in folder.iterdir()}
+    with tmpfs(folder, "1m") as mounted:
+        if not mounted:
+            pytest.skip("running as root, where chmod does not stop writes, and no tmpfs mount")
+        for name, data in kept.items():
+            (folder / name).write_bytes(data)
+        subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+        yield "EROFS"
+
+
+def test_a_save_into_a_read_only_folder_names_the_file_why_and_the_fix(tmp_path):
+    folder = tmp_path / "01_raw"
+    folder.mkdir()
+    path = folder / "bronze.csv"
+    dataset = CandleCSVDataset(filepath=str(path), sidecar=True)
+    dataset.save(pd.DataFrame({"a": [1, 2]}))
+    before = path.read_bytes()
+    with read_only(folder) as code:
+        with pytest.raises(DatasetError) as error:
+            dataset.save(pd.DataFrame({"a": [3]}))
+        assert path.read_bytes() == before
+    message = str(error.value)
+    assert f"Could not write {path}.meta.json" in message  # the sidecar comes first
+    assert f"({code})" in message
+    assert "read-only" in message if code == "EROFS" else "permission" in message
+    assert f"{path} was left as it was" in message
+    assert "data_root" in message  # the fix: a writable folder
+
+
+def test_a_save_onto_a_full_disk_names_the_file_and_leaves_the_old_one(tmp_path, monkeypatch):
+    folder = tmp_path / "02_intermediate"
+    path = folder / "silver.csv"
+    big = pd.DataFrame({"close": np.arange(50_000, dtype="float64")})  # ~500 KB as CSV
+    with tmpfs(folder, "64k") as mounted:
+        dataset = CandleCSVDataset(filepath=str(path))
+        dataset.save(pd.DataFrame({"close": [1.0]}))
+        before = path.read_bytes()
+        if not mounted:  # no tmpfs: a real ENOSPC from /dev/full instead
+            full = lambda *args, **kwargs: open("/dev/full", "w")  # noqa: E731, SIM115
+            monkeypatch.setattr(dataset._fs, "open", full)
+        with pytest.raises(DatasetError) as error:
+            dataset.save(big)
+        assert path.read_bytes() == before
+        assert [p.name for p in folder.iterdir()] == ["silver.csv"]  # no temp file left
+    message = str(error.value)
+    assert f"Could not write {path}" in message
+    assert "(ENOSPC)" in message and "disk is full" in message and "df -h" in message
+    assert f"{path} was left as it was" in message
+
+
+def test_a_bronze_lock_in_a_read_only_folder_is_named(tmp_path):
+    from cryptopythia.data_hooks import DataLockHook
+
+    folder = tmp_path / "01_raw"
+    folder.mkdir()
+    catalog = SimpleNamespace(
+        config_resolver=SimpleNamespace(
+            resolve_pattern=lambda name: {"filepath": str(folder / "bronze.csv")}
+        )
+    )
+    pipeline = SimpleNamespace(all_outputs=lambda: {"bronze", "silver"})
+    hook = DataLockHook()
+    hook._timeout = 1
+    with read_only(folder) as code, pytest.raises(RuntimeError) as error:
+        hook.before_pipeline_run(pipeline, catalog)
+    message = str(error.value)
+    assert f"Could not write {folder / 'bronze.csv.lock'}" in message
+    assert f"({code})" in message and "Nothing ran" in message

@@ -35,3 +35,19 @@ def test_a_status_window_that_is_not_scored_is_named():
 def test_replay_dates_are_checked_before_the_run(replay, wrong):
     with pytest.raises(ValueError, match=rf"{wrong}.*--params replay.start=2025-01-01"):
         check_parameters({"replay": replay}, {"replay"})
+
+
+def shipped_data_engineering() -> dict:
+    path = PROJECT_ROOT / "conf/base/parameters_data_engineering.yml"
+    return yaml.safe_load(path.read_text())["data_engineering"]
+
+
+def test_the_shipped_data_engineering_parameters_pass():
+    check_parameters({"data_engineering": shipped_data_engineering()}, {"data_engineering"})
+
+
+@pytest.mark.parametrize("value", ["abc", 0, -5, 1.5, None])
+def test_a_dump_max_bytes_that_is_no_byte_count_is_named(value):
+    params = {**shipped_data_engineering(), "dump_max_bytes": value}
+    with pytest.raises(ValueError, match=rf"data_engineering.dump_max_bytes={value!r}"):
+        check_parameters({"data_engineering": params}, {"data_engineering"})

@@ -113,6 +113,7 @@ class DataLockHook:
     def before_pipeline_run(self, pipeline: Any, catalog: Any) -> None:
         from filelock import FileLock, Timeout
 
+        from .datasets.candle_csv_dataset import describe_write_error
         from .datasets.mlflow_artifact_dataset import is_local
 
         outputs = sorted(n for n in pipeline.all_outputs() if n.rsplit(".", 1)[-1] == "bronze")
@@ -130,9 +131,9 @@ class DataLockHook:
                     path,
                 )
                 continue
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
             lock = FileLock(f"{path}.lock")
             try:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
                 lock.acquire(timeout=timeout)
             except Timeout as error:
                 self._release()
@@ -140,6 +141,14 @@ class DataLockHook:
                     f"Another data_engineering run holds {lock.lock_file} (it is updating "
                     f"{name} and its silver); waited {timeout:.0f} s "
                     "(data_engineering.lock_timeout_seconds). Run again when it has finished."
+                ) from error
+            except (
+                OSError
+            ) as error:  # (Timeout is one too) a read-only or full data folder, no permission
+                self._release()
+                raise RuntimeError(
+                    f"{describe_write_error(lock.lock_file, error)}. The run takes this lock "
+                    f"before it updates {name}. Nothing ran."
                 ) from error
             self._locks.append(lock)
 

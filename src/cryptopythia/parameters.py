@@ -84,6 +84,10 @@ class Shrinkage(_Section):
     calibration_fraction: float = Field(gt=0, lt=1)
 
 
+class DataEngineering(_Section):
+    dump_max_bytes: int = PositiveInt
+
+
 class Modelling(_Section):
     inputs: Literal["scale_free", "levels"]
     target: Literal["close", "diff", "log_return"]
@@ -175,6 +179,7 @@ class Replay(_Section):
 
 
 SCHEMAS: dict[str, type[BaseModel]] = {
+    "data_engineering": DataEngineering,
     "modelling": Modelling,
     "inference": Inference,
     "backtest": Backtest,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,7 @@ from cryptopythia.model.network import conv_output_length, minimum_timesteps
 from cryptopythia.model.scaling import fit_scaler, inverse_target, scale_table
 from cryptopythia.model.table import (
     check_modelling_params,
+    hold_out_calibration,
     prepare_model_table,
     split_chronologically,
 )
@@ -73,6 +75,51 @@ def test_gold_shorter_than_one_window_is_rejected():
     window = PARAMS["n_timesteps"] + PARAMS["horizon"]
     with pytest.raises(ValueError, match=f"fewer than one window.*= {window}"):
         prepare_model_table(gold, params(), UNITS)
+
+
+@pytest.mark.parametrize("n_timesteps", [100_000, 99_998, 2_000])
+def test_a_window_longer_than_gold_suggests_one_that_fits_every_part(n_timesteps):
+    gold = make_gold(1000)
+    with pytest.raises(ValueError, match="fewer than one window") as error:
+        prepare_model_table(gold, params(n_timesteps=n_timesteps), UNITS)
+    suggested = [int(n) for n in re.findall(r"modelling.n_timesteps=(\d+)", str(error.value))]
+    assert suggested and all(n < n_timesteps for n in suggested), str(error.value)
+    # the suggestion runs: the table, the split and the calibration hold-out all fit it
+    fit = params(n_timesteps=suggested[-1])
+    table, spec = prepare_model_table(gold, fit, UNITS)
+    _, validation, _ = split_chronologically(table, fit["split"], suggested[-1], spec["horizon"])
+    calibration_fraction = fit["shrinkage"]["calibration_fraction"]
+    hold_out_calibration(validation, calibration_fraction, suggested[-1], spec["horizon"])
+
+
+def test_a_window_the_stack_does_not_see_whole_suggests_only_windows_that_fit():
+    gold = make_gold(1000)  # 974 rows; the smallest part of the split: 97
+    with pytest.raises(ValueError, match="never passes the newest") as error:
+        prepare_model_table(gold, params(n_timesteps=500), UNITS)  # fits gold, not a part
+    suggested = [int(n) for n in re.findall(r"\b(\d+)\b", str(error.value).split("whole (")[1])]
+    assert suggested and all(n + PARAMS["horizon"] <= 97 for n in suggested), str(error.value)
+
+
+def test_a_part_of_the_split_too_short_for_the_window_says_how_short_to_make_it():
+    table, spec = prepare_model_table(make_gold(1000), params(n_timesteps=510), UNITS)
+    with pytest.raises(ValueError, match="part of the chronological split") as error:
+        split_chronologically(table, PARAMS["split"], 510, spec["horizon"])
+    at_most = int(re.search(r"modelling.n_timesteps to (\d+) or less", str(error.value))[1])
+    assert at_most == 146 - spec["horizon"]  # the smallest part, test, holds one window
+    fraction = PARAMS["shrinkage"]["calibration_fraction"]
+    validation = table.iloc[:195]
+    with pytest.raises(ValueError, match="calibration") as error:
+        hold_out_calibration(validation, fraction, 510, spec["horizon"])
+    at_most = int(re.search(r"modelling.n_timesteps to (\d+) or less", str(error.value))[1])
+    assert at_most == 97 - spec["horizon"]
+
+
+def test_a_window_no_part_of_gold_can_hold_says_so_without_a_number():
+    gold = make_gold(150)  # a calibration part of ~12 rows: no window of the stack fits
+    with pytest.raises(ValueError, match="fewer than one window") as error:
+        prepare_model_table(gold, params(n_timesteps=100_000), UNITS)
+    assert not re.search(r"n_timesteps=\d", str(error.value))
+    assert "longer history" in str(error.value)
 
 
 def test_features_all_takes_numeric_columns_but_timestamps_and_lists_are_checked():

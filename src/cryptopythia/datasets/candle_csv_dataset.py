@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import logging
 import os
@@ -10,10 +12,32 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from kedro.io.core import get_filepath_str
+from kedro.io.core import DatasetError, get_filepath_str
 from kedro_datasets.pandas import CSVDataset
 
 logger = logging.getLogger(__name__)
+
+_ELSEWHERE = "or point globals.data_root (conf/<env>/globals.yml) at a writable folder"
+# Why a write failed and what to do, by errno; {folder} is the file's folder.
+_WRITE_FIXES = {
+    errno.EROFS: f"its file system is mounted read-only: remount it read-write, {_ELSEWHERE}",
+    errno.ENOSPC: "the disk is full: free space on it (see df -h {folder}) and run again",
+    errno.EDQUOT: "this user's disk quota is used up: free space in it and run again",
+    errno.EACCES: "this user has no permission to write in {folder}: give it write "
+    f"permission (chmod/chown), {_ELSEWHERE}",
+    errno.EPERM: "the operation is not permitted in {folder} (an immutable folder? see "
+    f"lsattr): make it writable, {_ELSEWHERE}",
+}
+
+
+def describe_write_error(path: str, error: OSError) -> str:
+    """Which file could not be written, why (the OS's reason and errno) and how to fix it."""
+    code = errno.errorcode.get(error.errno or 0)
+    fix = _WRITE_FIXES.get(
+        error.errno or 0, f"check that {{folder}} exists and is writable, {_ELSEWHERE}"
+    ).format(folder=Path(path).parent)
+    reason = f"{error.strerror} ({code})" if error.strerror and code else str(error)
+    return f"Could not write {path}: {reason}; {fix}"
 
 
 def _process_alive(pid: int) -> bool:
@@ -80,27 +104,41 @@ class CandleCSVDataset(CSVDataset):
         save_path = get_filepath_str(self._get_save_path(), self._protocol)
         if self._sidecar:
             self._write_atomically(
-                f"{save_path}.meta.json", lambda file: file.write(json.dumps(data.attrs)), "w"
+                f"{save_path}.meta.json",
+                lambda file: file.write(json.dumps(data.attrs)),
+                "w",
+                save_path,
             )
         self._write_atomically(
-            save_path, lambda file: data.to_csv(path_or_buf=file, **self._save_args)
+            save_path,
+            lambda file: data.to_csv(path_or_buf=file, **self._save_args),
+            None,
+            save_path,
         )
         self._invalidate_cache()
 
-    def _write_atomically(self, path: str, write: Any, mode: str | None = None) -> None:
+    def _write_atomically(self, path: str, write: Any, mode: str | None, table: str) -> None:
         """``write(file)`` into a temp file beside ``path``, then rename it over ``path``.
         The temp file's name holds the writer's process id: a writer killed mid-save
-        leaves it behind, and the next save removes it (``_remove_abandoned``)."""
-        self._remove_abandoned(path)
+        leaves it behind, and the next save removes it (``_remove_abandoned``). An OS error
+        (a read-only or full disk, no permission) raises a DatasetError naming ``path``,
+        the reason and the fix, and saying that ``table`` was left as it was."""
         temp_path = f"{path}.{os.getpid()}-{uuid.uuid4().hex}.tmp"
         open_args = {"mode": mode} if mode else self._fs_open_args_save
         try:
+            self._remove_abandoned(path)
             with self._fs.open(temp_path, **open_args) as file:
                 write(file)
             self._fs.mv(temp_path, path)
+        except OSError as error:
+            raise DatasetError(
+                f"{describe_write_error(path, error)}. {table} was left as it was (this save "
+                "wrote nothing of it)."
+            ) from error
         finally:
-            if self._fs.exists(temp_path):
-                self._fs.rm(temp_path)
+            with contextlib.suppress(OSError):  # a read-only disk cannot even list it
+                if self._fs.exists(temp_path):
+                    self._fs.rm(temp_path)
 
     def _remove_abandoned(self, path: str) -> None:
         """Delete the temp files beside ``path`` whose writer process is gone (killed with

@@ -20,8 +20,12 @@ TIMESTAMP_COLUMNS = ("open_time", "close_time")
 RANGE_COLUMNS = ("open", "high", "low")
 
 
-def check_modelling_params(params: dict[str, Any]) -> None:
-    """Reject a configuration the network or the evaluation cannot take, before any work."""
+def check_modelling_params(
+    params: dict[str, Any], gold_rows: int | None = None, room: int | None = None
+) -> None:
+    """Reject a configuration the network or the evaluation cannot take, before any work;
+    with ``gold_rows``, a window longer than gold too, suggesting one that fits ``room``
+    rows (the smallest part of the split, ``window_room``)."""
     target = params["target"]
     if target not in TARGET_KINDS:
         raise ValueError(
@@ -62,9 +66,15 @@ def check_modelling_params(params: dict[str, Any]) -> None:
             f"{layers['padding']!r}): the minimum n_timesteps is {minimum}. "
             f"Use e.g. --params modelling.n_timesteps={minimum}, or fewer/smaller layers."
         )
+    if gold_rows is not None and n_timesteps + horizon > gold_rows:
+        raise ValueError(_too_few_rows(params, gold_rows, gold_rows if room is None else room))
     unseen = unseen_timesteps(n_timesteps, layers)
     if unseen:
         seen = [n for n in range(minimum, n_timesteps + 64) if not unseen_timesteps(n, layers)]
+        if room is not None:  # only windows every part of the split can hold
+            seen = [n for n in seen if n + horizon <= room]
+            if not seen:
+                raise ValueError(_too_few_rows(params, gold_rows or room, room))
         nearest = sorted(seen, key=lambda n: (abs(n - n_timesteps), n))[:3]
         choices = ", ".join(str(n) for n in nearest) or "none near it"
         same = " or padding 'same'," if layers["padding"] == "valid" else ""
@@ -77,6 +87,56 @@ def check_modelling_params(params: dict[str, Any]) -> None:
             f"from stale candles. Use a window it sees whole ({choices}),{same} e.g. --params "
             f"modelling.n_timesteps={nearest[0] if nearest else minimum}."
         )
+
+
+def fitting_timesteps(n_rows: int, horizon: int, layers: dict[str, Any]) -> int | None:
+    """The longest window the conv/pool stack takes and sees whole whose window and
+    ``horizon`` targets fit in ``n_rows`` rows; None if there is none."""
+    minimum = minimum_timesteps(layers)
+    for n_timesteps in range(n_rows - horizon, minimum - 1, -1):
+        if not unseen_timesteps(n_timesteps, layers):
+            return n_timesteps
+    return None
+
+
+def window_room(table: pd.DataFrame, params: dict[str, Any]) -> int:
+    """The rows of the smallest part that must hold a window in training: train,
+    validation's early-stopping and calibration parts, test (``modelling.split``,
+    ``modelling.shrinkage.calibration_fraction``); all rows if the split cannot be read
+    (its own check names it)."""
+    n_rows = len(table)
+    try:
+        split, fraction = params["split"], float(params["shrinkage"]["calibration_fraction"])
+        test_start = _part_start(table, split["test"], n_rows, "test")
+        validation_start = _part_start(table, split["validation"], test_start, "validation")
+    except (KeyError, TypeError, ValueError):
+        return n_rows
+    validation = max(test_start - validation_start, 0)
+    cut = validation - round(validation * fraction)
+    return max(min(validation_start, cut, validation - cut, n_rows - test_start), 0)
+
+
+def _too_few_rows(params: dict[str, Any], gold_rows: int, room: int) -> str:
+    """Why gold holds no window, with a window length that fits every part of the split."""
+    n_timesteps, horizon, layers = params["n_timesteps"], params["horizon"], params["layers"]
+    problem = (
+        f"gold has {gold_rows} rows, fewer than one window: n_timesteps ({n_timesteps}) + "
+        f"horizon ({horizon}) = {n_timesteps + horizon}."
+    )
+    fit = fitting_timesteps(room, horizon, layers)
+    if fit is None:
+        return (
+            f"{problem} No window the Conv1D/MaxPooling1D stack takes (at least "
+            f"{minimum_timesteps(layers)} candles) fits the smallest part of the split "
+            f"({room} rows with modelling.split and shrinkage.calibration_fraction): fetch "
+            "a longer history, or change modelling.split or modelling.layers."
+        )
+    return (
+        f"{problem} Lower it: the longest window the Conv1D/MaxPooling1D stack sees whole "
+        f"that fits the smallest part of the split ({room} rows, with modelling.split and "
+        f"shrinkage.calibration_fraction) is {fit}, e.g. --params modelling.n_timesteps={fit}; "
+        "or fetch a longer history."
+    )
 
 
 def select_features(
@@ -111,12 +171,12 @@ def prepare_model_table(
     """Check the parameters, pick the gold columns, make the network's inputs (scale-free
     or levels, see ``modelling.inputs``) and the target; returns the model table and the
     window spec (everything needed to rebuild the table at inference time)."""
-    check_modelling_params(params)
     if gold.empty or "close" not in gold.columns:
         raise ValueError(
             "gold is empty or has no 'close' column: run the feature_engineering "
             "pipeline first (kedro run --pipeline training)."
         )
+    check_modelling_params(params, gold_rows=len(gold), room=window_room(gold, params))
     columns = select_features(gold, params["features"], params["exclude_features"])
     unknown = [column for column in columns if column not in units]
     if unknown:
@@ -140,13 +200,6 @@ def prepare_model_table(
         "scaler": params["scaler"],
     }
     table = model_table(gold, spec)
-    needed = spec["n_timesteps"] + spec["horizon"]
-    if len(table) < needed:
-        raise ValueError(
-            f"gold has {len(table)} rows, fewer than one window: n_timesteps "
-            f"({spec['n_timesteps']}) + horizon ({spec['horizon']}) = {needed}. "
-            "Fetch a longer history or lower modelling.n_timesteps."
-        )
     logger.info(
         "Modelling table: %d rows, %d %s inputs, target %s, interval %s.",
         len(table),
@@ -217,6 +270,7 @@ def split_chronologically(
         "test": (test_start, len(table)),
     }
     needed = n_timesteps + horizon
+    smallest = min(end - start for start, end in bounds.values())
     for name, (start, end) in bounds.items():
         rows = end - start
         if rows < needed:
@@ -224,7 +278,7 @@ def split_chronologically(
                 f"The {name} part of the chronological split has {max(rows, 0)} rows "
                 f"({_describe_range(table, start, end)}) but needs at least n_timesteps + "
                 f"horizon = {needed} to hold one window. Change modelling.split "
-                f"(now {split}), lower modelling.n_timesteps or use a longer history."
+                f"(now {split}), {_lower_to(smallest, horizon)} or use a longer history."
             )
     parts = tuple(table.iloc[start:end].reset_index(drop=True) for start, end in bounds.values())
     for name, part in zip(bounds, parts):
@@ -251,7 +305,8 @@ def hold_out_calibration(
             f"The validation part ({len(validation)} rows) cannot be split into early-stopping "
             f"and calibration parts of at least n_timesteps + horizon = {needed} rows each "
             f"with modelling.shrinkage.calibration_fraction={fraction}. Raise "
-            "modelling.split.validation or use a longer history."
+            f"modelling.split.validation, {_lower_to(min(cut, len(validation) - cut), horizon)} "
+            "or use a longer history."
         )
     early_stopping = validation.iloc[:cut].reset_index(drop=True)
     calibration = validation.iloc[cut:].reset_index(drop=True)
@@ -261,6 +316,16 @@ def hold_out_calibration(
         len(calibration),
     )
     return early_stopping, calibration
+
+
+def _lower_to(rows: int, horizon: int) -> str:
+    """How far to lower n_timesteps for a window and its targets to fit in ``rows``."""
+    if rows - horizon < 1:
+        return "lower modelling.horizon"
+    return (
+        f"lower modelling.n_timesteps to {rows - horizon} or less (one the Conv1D/MaxPooling1D "
+        "stack sees whole: the modelling run's first node names them)"
+    )
 
 
 def _describe_range(table: pd.DataFrame, start: int, end: int) -> str:

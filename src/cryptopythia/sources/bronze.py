@@ -92,7 +92,9 @@ def klines_to_bronze(klines: list[list[Any]] | pd.DataFrame) -> pd.DataFrame:
                 f"(row {int(null.to_numpy().argmax())}): {table[null].iloc[0].tolist()}."
             )
     table = table.reindex(columns=list(BRONZE_COLUMNS))
-    numeric = table.apply(pd.to_numeric, errors="coerce")
+    typed = all(pd.api.types.is_numeric_dtype(dtype) for dtype in table.dtypes)
+    # a dump's table is numeric already: no copy of it (a big dump's memory)
+    numeric = table if typed else table.apply(pd.to_numeric, errors="coerce")
     bad = numeric[list(REQUIRED_COLUMNS)].isna().any(axis=1) & table[
         list(REQUIRED_COLUMNS)
     ].notna().all(axis=1)
@@ -162,9 +164,12 @@ def stored_bronze(bronze_previous: pd.DataFrame, symbol: str, interval: str) -> 
     return previous
 
 
-def dump_bronze(dump_path: str | None, query: BronzeQuery, names_symbol: bool) -> pd.DataFrame:
+def dump_bronze(
+    dump_path: str | None, query: BronzeQuery, names_symbol: bool, max_bytes: int
+) -> pd.DataFrame:
     """The dump's closed candles with open_time >= the query's start, as bronze rows;
-    ``names_symbol``: the dump's file name must name the query's symbol."""
+    ``names_symbol``: the dump's file name must name the query's symbol; ``max_bytes``:
+    the most one dump file may unpack to (``data_engineering.dump_max_bytes``)."""
     if not dump_path:
         raise ValueError(
             "data_engineering.source is 'dump' but data_engineering.dump_path is not "
@@ -174,17 +179,12 @@ def dump_bronze(dump_path: str | None, query: BronzeQuery, names_symbol: bool) -
         check_dump_names_symbol(dump_path, query.symbol)
     now_ms = int(time.time() * 1000)
     check_start_is_past(query.start_ms, query.start_date, now_ms)
-    dump = klines_to_bronze(read_kline_dump(dump_path, query.symbol, query.interval))
-    dump = closed_dump_candles(dump, now_ms, query.invalid_rows, dump_path)
-    kept = dump[dump["open_time"] >= query.start_ms].reset_index(drop=True)
-    if len(kept) < len(dump):
-        logger.info(
-            "Dump: skipping %d candle(s) before data_engineering.start_date=%s.",
-            len(dump) - len(kept),
-            query.start_date,
-        )
-    check_bronze_interval(kept, query.interval, f"The kline dump {dump_path}")
-    return consistent_close_times(kept, query.interval, query.invalid_rows, dump_path)
+    klines = read_kline_dump(
+        dump_path, query.symbol, query.interval, max_bytes=max_bytes, since_ms=query.start_ms
+    )
+    dump = closed_dump_candles(klines_to_bronze(klines), now_ms, query.invalid_rows, dump_path)
+    check_bronze_interval(dump, query.interval, f"The kline dump {dump_path}")
+    return consistent_close_times(dump, query.interval, query.invalid_rows, dump_path)
 
 
 def binance_bronze(

@@ -51,7 +51,9 @@ def update_bronze(
     )
     previous = stored_bronze(bronze_previous, query.symbol, query.interval)
     if query.source == "dump":
-        new = dump_bronze(params["dump_path"], query, params["dump_names_symbol"])
+        new = dump_bronze(
+            params["dump_path"], query, params["dump_names_symbol"], params["dump_max_bytes"]
+        )
     else:
         fetch = params["fetch"]
         policy = RetryPolicy.from_params(fetch)
