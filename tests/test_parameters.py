@@ -51,3 +51,26 @@ def test_a_dump_max_bytes_that_is_no_byte_count_is_named(value):
     params = {**shipped_data_engineering(), "dump_max_bytes": value}
     with pytest.raises(ValueError, match=rf"data_engineering.dump_max_bytes={value!r}"):
         check_parameters({"data_engineering": params}, {"data_engineering"})
+
+
+def modelling() -> dict:
+    path = PROJECT_ROOT / "conf/base/parameters_modelling.yml"
+    return yaml.safe_load(path.read_text())["modelling"]
+
+
+def test_the_shipped_modelling_parameters_pass():
+    check_parameters({"modelling": modelling()}, {"modelling"})
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "wrong"),
+    [
+        ("max_request_rows", 0, r"modelling.registry.max_request_rows=0"),
+        ("max_request_rows", 100, r"max_candles=5000 <= max_request_rows=100 must hold"),
+    ],
+)
+def test_serving_limits_are_checked(key, value, wrong):
+    params = modelling()
+    params["registry"][key] = value
+    with pytest.raises(ValueError, match=wrong):
+        check_parameters({"modelling": params}, {"modelling"})

@@ -88,6 +88,26 @@ class DataEngineering(_Section):
     dump_max_bytes: int = PositiveInt
 
 
+class Registry(_Section):
+    """The Model Registry and what one served request may ask and cost."""
+
+    max_horizon: int = PositiveInt
+    min_candles: int = PositiveInt
+    max_candles: int = PositiveInt
+    max_gap_candles: int = Field(ge=0)
+    max_request_rows: int = PositiveInt
+
+    @model_validator(mode="after")
+    def rows_hold_the_candles(self) -> Registry:
+        if not self.min_candles <= self.max_candles <= self.max_request_rows:
+            raise ValueError(
+                f"min_candles={self.min_candles} <= max_candles={self.max_candles} <= "
+                f"max_request_rows={self.max_request_rows} must hold: a request must be "
+                "able to send the candles it needs"
+            )
+        return self
+
+
 class Modelling(_Section):
     inputs: Literal["scale_free", "levels"]
     target: Literal["close", "diff", "log_return"]
@@ -106,6 +126,7 @@ class Modelling(_Section):
     prediction_batch_size: int = PositiveInt
     shrinkage: Shrinkage
     intervals: Intervals
+    registry: Registry
 
 
 class Inference(_Section):

@@ -14,7 +14,13 @@ from cryptopythia.serving.pyfunc import log_candle_forecaster
 
 from support.forecasters import make_forecaster, make_silver
 
-LIMITS = {"max_horizon": 40, "min_candles": 170, "max_candles": 240, "max_gap_candles": 5}
+LIMITS = {
+    "max_horizon": 40,
+    "min_candles": 170,
+    "max_candles": 240,
+    "max_gap_candles": 5,
+    "max_request_rows": 600,
+}
 DAY_MS = 86_400_000
 
 
@@ -57,7 +63,7 @@ def test_target_date_param(served):
 def bad_payloads(silver):
     good = payload_from_candles(silver)
     last = len(good) - 1
-    yield "missing", good.drop(columns=["volume"]), r"missing inputs \[.volume.\]"
+    yield "missing", good.drop(columns=["volume"]), r"lack the column\(s\) \['volume'\]"
     yield "too few", good.tail(10), "too few"
     yield "below min_candles", good.tail(169), "send at least 170"
     negative = good.copy()
@@ -90,6 +96,39 @@ def bad_payloads(silver):
     yield "unsorted", pd.concat([good.tail(5), good.head(-5)]), None  # sorted, then fine
     yield "gap", gappy, None  # one missing candle: filled, as silver is
     yield "repeated", pd.concat([good, good.tail(3)]), None  # exact repeats: kept once
+    # issue 22, item 10
+    yield "empty", good.head(0), "The request holds no candle"
+    yield (
+        "repeats leave too few",
+        pd.concat([good.tail(100)] * 3, ignore_index=True),
+        r"request rows 100, 101, 102 \.\.\.: repeat candles already sent .*100 distinct "
+        r"candles are too few",
+    )
+    yield (
+        "duplicated column",
+        pd.concat([good, good[["volume"]]], axis=1),
+        r"the column\(s\) \['volume'\] are sent more than once",
+    )
+    fractional = good.astype({"open_time": "float64"})
+    fractional.loc[last, "open_time"] += 0.5
+    yield (
+        "fractional open_time",
+        fractional,
+        rf"request row {last}: open_time \d+\.5 is not a whole number of milliseconds",
+    )
+    flat = good.assign(open=100.0, high=100.0, low=100.0, close=100.0)
+    yield (
+        "flat",
+        flat,
+        r"the latest 170 candles are flat \(open = high = low = close in every one\)",
+    )
+    still = good.assign(close=good["close"].iloc[-1]).assign(
+        open=lambda f: f["close"], high=lambda f: f["close"] * 1.01, low=lambda f: f["close"] * 0.99
+    )
+    yield "close never moves", still, r"the close is .* in every one of the latest 170 candles"
+    huge = good.assign(**{c: good[c] * 1e300 for c in ["open", "high", "low", "close"]})
+    yield "huge prices", huge, r"NaN or infinite .*: prices too large or too small"
+    yield "too many rows", pd.concat([good] * 3), r"780 rows; at most 600 rows"
 
 
 CASES = [
@@ -107,7 +146,26 @@ CASES = [
     "unsorted",
     "gap",
     "repeated",
+    "empty",
+    "repeats leave too few",
+    "duplicated column",
+    "fractional open_time",
+    "flat",
+    "close never moves",
+    "huge prices",
+    "too many rows",
 ]
+
+# What a served client must never read: the pipelines' vocabulary instead of its request's.
+PIPELINE_WORDS = (
+    "bronze",
+    "silver",
+    "--params",
+    "inference.",
+    "invalid_rows",
+    "kedro",
+    "data_engineering",
+)
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -120,7 +178,7 @@ def test_payload_validation(served, case):
     with pytest.raises(MlflowException, match=message) as error:
         model.predict(payload, params={"steps": 1})
     assert error.value.get_http_status_code() == 400
-    assert "bronze" not in str(error.value) and "--params" not in str(error.value)
+    assert not [word for word in PIPELINE_WORDS if word in str(error.value)]
 
 
 def test_only_the_latest_max_candles_are_read(served):
@@ -147,3 +205,55 @@ def test_steps_beyond_max_horizon_are_refused(served):
     with pytest.raises(MlflowException, match="max_horizon=40") as error:
         model.predict(payload_from_candles(silver), params={"steps": 41})
     assert error.value.get_http_status_code() == 400
+
+
+def test_far_target_date_names_the_latest_allowed(served):
+    silver, _, model = served
+    last = silver["open_time"].iloc[-1]
+    latest = (last + pd.Timedelta(days=40)).strftime("%Y-%m-%d")
+    with pytest.raises(MlflowException) as error:
+        model.predict(payload_from_candles(silver), params={"target_date": "2999-01-01"})
+    message = str(error.value)
+    assert error.value.get_http_status_code() == 400
+    assert "target_date='2999-01-01'" in message
+    assert f"latest target_date allowed is {latest}" in message and "steps=40" in message
+    assert "steps=3" not in message  # not the hundreds of thousands of candles to 2999
+
+
+@pytest.mark.parametrize(
+    ("target_date", "message"),
+    [
+        ("someday", r"target_date='someday' is not a date; send YYYY-MM-DD"),
+        ("NaT", r"target_date='NaT' is not a date"),
+        ("2001-01-01", r"target_date='2001-01-01' is not after the last candle sent"),
+    ],
+)
+def test_bad_target_date_is_worded_for_the_client(served, target_date, message):
+    silver, _, model = served
+    with pytest.raises(MlflowException, match=message) as error:
+        model.predict(payload_from_candles(silver), params={"target_date": target_date})
+    assert not [word for word in PIPELINE_WORDS if word in str(error.value)]
+
+
+def test_steps_and_target_date_together_are_refused(served):
+    silver, _, model = served
+    target = str((silver["open_time"].iloc[-1] + pd.Timedelta(days=5)).date())
+    with pytest.raises(
+        MlflowException, match=r"both steps=3 and target_date=.* were sent; send one"
+    ) as error:
+        model.predict(payload_from_candles(silver), params={"steps": 3, "target_date": target})
+    assert error.value.get_http_status_code() == 400
+
+
+def test_unknown_params_are_refused_by_name(served):
+    silver, _, model = served
+    with pytest.raises(
+        MlflowException, match=r"unknown param\(s\) \['horizon', 'stepz'\].*steps, target_date"
+    ) as error:
+        model.predict(payload_from_candles(silver), params={"stepz": 3, "horizon": 2})
+    assert error.value.get_http_status_code() == 400
+
+
+def test_default_is_one_step(served):
+    silver, _, model = served
+    assert list(model.predict(payload_from_candles(silver))["step"]) == [1]

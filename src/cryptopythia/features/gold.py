@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..indicators import log_return
-from .errors import SilverInputError
+from .errors import FeatureValuesError
 from .families import Inputs, TimeParts, definitions
 from .parameters import FeatureConfig, check_parameters
 from .plan_logging import log_plan
@@ -62,9 +62,10 @@ def drop_warmup(features: pd.DataFrame, config: FeatureConfig) -> pd.DataFrame:
             for c, ok in zip(config["columns"], np.isfinite(values).all(axis=0), strict=True)
             if not ok
         ]
-        raise SilverInputError(
+        raise FeatureValuesError(
             f"features {bad} are NaN/infinite after the {warmup}-row warm-up: silver holds "
-            "values they cannot use (e.g. prices of 0 or inf); repair silver."
+            "values they cannot use (e.g. prices of 0 or inf); repair silver.",
+            bad,
         )
     log_plan(
         logger,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -18,17 +19,47 @@ import numpy as np
 import pandas as pd
 import skops.io
 from mlflow.exceptions import MlflowException
-from mlflow.models import infer_signature
+from mlflow.models import ModelSignature, infer_signature
+from mlflow.types import DataType, ParamSchema, ParamSpec
 
 import cryptopythia
 
+from ..candles import interval_frequency
+from ..features.errors import FeatureValuesError
 from ..model.forecaster import Forecaster, forecast, steps_until
 from ..model.replay import series_predictions
 from .payload import RequestLimits, candles_from_payload, payload_from_candles
 from .requirements import pinned
 
 # The conf keys (modelling.registry) that bound what one request may ask and cost.
-SERVING_LIMITS = ("max_horizon", "min_candles", "max_candles", "max_gap_candles")
+SERVING_LIMITS = (
+    "max_horizon",
+    "min_candles",
+    "max_candles",
+    "max_gap_candles",
+    "max_request_rows",
+)
+# The request's params: one of them, or neither (one step). No default in the schema
+# (None): the model tells "not sent" from a value sent, and refuses both at once.
+PARAMS = ParamSchema(
+    [ParamSpec("steps", DataType.long, None), ParamSpec("target_date", DataType.string, None)]
+)
+
+
+def params_sent() -> dict[str, Any] | None:
+    """The params as the client sent them. MLflow's params schema check keeps the known
+    names and drops the others with a warning in the server's log only (mlflow.models.utils
+    ._enforce_params_schema), before the model sees them; the names sent are still the
+    ``params`` argument of the ``PyFuncModel.predict`` call (the scoring server's and a
+    loaded model's entry point) this predict runs under. None when called otherwise."""
+    code = mlflow.pyfunc.PyFuncModel.predict.__code__
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code is code:
+            sent = frame.f_locals.get("params")
+            return sent if isinstance(sent, dict) else None
+        frame = frame.f_back
+    return None
 
 
 def forecaster_from_artifacts(artifacts: dict[str, str]) -> Forecaster:
@@ -73,8 +104,11 @@ class CandleForecasterModel(mlflow.pyfunc.PythonModel):
             config = json.load(file)
         self.max_horizon = int(config["max_horizon"])
         self.min_candles = max(int(config["min_candles"]), self.forecaster.min_candles)
+        max_candles = max(int(config["max_candles"]), self.min_candles)
         self.limits = RequestLimits(
-            max_candles=max(int(config["max_candles"]), self.min_candles),
+            max_request_rows=max(int(config["max_request_rows"]), max_candles),
+            min_candles=self.min_candles,
+            max_candles=max_candles,
             max_gap_candles=int(config["max_gap_candles"]),
         )
         warm_up(self.forecaster)
@@ -84,49 +118,105 @@ class CandleForecasterModel(mlflow.pyfunc.PythonModel):
     ) -> pd.DataFrame:
         params = params or {}
         try:
-            if not isinstance(model_input, pd.DataFrame):
-                model_input = pd.DataFrame(model_input)
-            candles = candles_from_payload(model_input, self.forecaster.interval, self.limits)
-            if len(candles) < self.min_candles:
+            unknown = sorted(set(params_sent() or {}) - {spec.name for spec in PARAMS.params})
+            if unknown:
                 raise ValueError(
-                    f"{len(candles)} candles are too few: send at least {self.min_candles} "
-                    "(the latest ones), so that the indicators' averages have converged "
-                    "and the forecast equals the one made from the full history."
+                    f"unknown param(s) {unknown}; this model takes the params "
+                    f"{', '.join(spec.name for spec in PARAMS.params)} (one of them, or "
+                    "neither for one step)."
                 )
-            steps = self._steps(candles, params)
+            candles = candles_from_payload(
+                table_of(model_input), self.forecaster.interval, self.limits
+            )
+            steps = self._steps(candles["open_time"].iloc[-1], params)
             # The latest min_candles are all the forecast needs (equal to the full
             # history's to ~1e-7): the work per step does not grow with the request.
             result = forecast(candles.iloc[-self.min_candles :], self.forecaster, steps)
+        except FeatureValuesError as error:
+            raise MlflowException.invalid_parameter_value(
+                f"The candles sent give NaN or infinite values of the features "
+                f"{error.columns}: prices too large or too small to compute with? Send "
+                "Binance kline prices."
+            ) from error
         except ValueError as error:
             # HTTP 400 from the scoring server, with the reason, never a 500.
             raise MlflowException.invalid_parameter_value(str(error)) from error
         result["open_time"] = result["open_time"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
         return result
 
-    def _steps(self, candles: pd.DataFrame, params: dict[str, Any]) -> int:
-        """The candles to forecast: up to ``target_date``, else ``steps`` (default 1),
+    def _steps(self, last: pd.Timestamp, params: dict[str, Any]) -> int:
+        """The candles to forecast: up to ``target_date``, else ``steps`` (neither: 1),
         a whole number from 1 to max_horizon."""
-        target_date = params.get("target_date") or None
-        if target_date:
-            steps = steps_until(
-                candles["open_time"].iloc[-1], target_date, self.forecaster.interval
+        requested, target_date = params.get("steps"), params.get("target_date")
+        if target_date in (None, ""):
+            target_date = None
+        if requested is not None and target_date is not None:
+            raise ValueError(
+                f"both steps={requested!r} and target_date={target_date!r} were sent; send "
+                "one: steps (how many candles ahead) or target_date (up to which date)."
             )
-        else:
-            requested = params.get("steps")
-            requested = 1 if requested is None or requested == "" else requested
-            try:
-                steps = int(requested)
-                whole = float(requested) == steps
-            except (TypeError, ValueError):
-                whole = False
-            if not whole:
-                raise ValueError(f"steps={requested!r} is not a whole number of candles.")
+        if target_date is not None:
+            return self._steps_until(last, target_date)
+        requested = 1 if requested is None else requested
+        try:
+            steps = int(requested)
+            whole = float(requested) == steps
+        except (TypeError, ValueError):
+            whole = False
+        if not whole:
+            raise ValueError(f"steps={requested!r} is not a whole number of candles.")
         if not 1 <= steps <= self.max_horizon:
             raise ValueError(
                 f"steps={steps}: this model forecasts 1 to max_horizon={self.max_horizon} "
                 "candles ahead."
             )
         return steps
+
+    def _steps_until(self, last: pd.Timestamp, target_date: Any) -> int:
+        """The candles opening after ``last`` and no later than ``target_date``, at most
+        max_horizon of them (counted only then: the work does not grow with the date)."""
+        try:
+            target = pd.Timestamp(target_date)
+        except (ValueError, TypeError, OverflowError):
+            target = pd.NaT
+        if pd.isna(target):
+            raise ValueError(
+                f"target_date={target_date!r} is not a date; send YYYY-MM-DD or an ISO "
+                'timestamp (UTC), e.g. "params": {"target_date": "2026-12-31"}.'
+            )
+        target = target.tz_localize("UTC") if target.tzinfo is None else target.tz_convert("UTC")
+        shown = f"{last:%Y-%m-%d %H:%M} UTC"
+        if target <= last:
+            raise ValueError(
+                f"target_date={target_date!r} is not after the last candle sent ({shown}); "
+                "the forecast starts with the next candle."
+            )
+        interval = self.forecaster.interval
+        grid = pd.date_range(last, periods=self.max_horizon + 2, freq=interval_frequency(interval))
+        if target >= grid[-1]:
+            latest = grid[-2]
+            latest = f"{latest:%Y-%m-%d}" if latest == latest.normalize() else f"{latest}"
+            raise ValueError(
+                f"target_date={target_date!r} is too far: this model forecasts at most "
+                f"max_horizon={self.max_horizon} {interval} candles after the last candle "
+                f"sent ({shown}); the latest target_date allowed is {latest} "
+                f"(steps={self.max_horizon})."
+            )
+        return steps_until(last, target, interval)
+
+
+def table_of(model_input: Any) -> pd.DataFrame:
+    """The request as a table; a clear error when it is none (e.g. {"inputs": "hello"})."""
+    if isinstance(model_input, pd.DataFrame):
+        return model_input
+    try:
+        return pd.DataFrame(model_input)
+    except (ValueError, TypeError) as error:
+        raise ValueError(
+            "The request is not a table of candles: send "
+            '{"dataframe_split": {"columns": ["open_time", "open", "high", "low", "close", '
+            '"volume"], "data": [[...], ...]}}.'
+        ) from error
 
 
 def log_candle_forecaster(
@@ -160,12 +250,16 @@ def log_candle_forecaster(
         example = payload_from_candles(
             example_candles.iloc[-max(forecaster.min_candles, int(limits["min_candles"])) :]
         )
-        limits_of_example = RequestLimits(len(example), int(limits["max_gap_candles"]))
+        rows = len(example)
+        limits_of_example = RequestLimits(rows, rows, rows, int(limits["max_gap_candles"]))
         output = forecast(
             candles_from_payload(example, forecaster.interval, limits_of_example), forecaster, 1
         )
         output["open_time"] = output["open_time"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-        signature = infer_signature(example, output, params={"steps": 1, "target_date": ""})
+        # No input schema: MLflow's would cast and check the columns before the model
+        # sees them (a fractional open_time truncated over HTTP, a duplicated column
+        # reported missing); payload.py checks them and says what is wrong.
+        signature = ModelSignature(outputs=infer_signature(example, output).outputs, params=PARAMS)
         return mlflow.pyfunc.log_model(
             name=name,
             python_model=str(Path(__file__).with_name("model_code.py")),  # models-from-code
