@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+import skops.io
 from mlflow.exceptions import MlflowException
+from sklearn.linear_model import LinearRegression
 
+from cryptopythia.model.artifacts import SCALER_TYPES
 from cryptopythia.model.forecaster import forecast
 from cryptopythia.serving.payload import payload_from_candles
 from cryptopythia.serving.pyfunc import log_candle_forecaster
@@ -25,8 +30,9 @@ DAY_MS = 86_400_000
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    """(silver, forecaster, pyfunc loaded back from a real sqlite MLflow store)."""
+def logged(tmp_path_factory):
+    """(silver, forecaster, model info) of a pyfunc logged to a real sqlite MLflow store
+    and registered as btc_candle_forecaster v1."""
     folder = tmp_path_factory.mktemp("mlflow")
     previous = mlflow.get_tracking_uri()
     mlflow.set_tracking_uri(f"sqlite:///{folder / 'mlflow.db'}")
@@ -35,8 +41,16 @@ def served(tmp_path_factory):
     forecaster = make_forecaster(silver)
     with mlflow.start_run():
         info = log_candle_forecaster(forecaster, "btc_candle_forecaster", silver, LIMITS)
-    yield silver, forecaster, mlflow.pyfunc.load_model(info.model_uri)
+    mlflow.register_model(info.model_uri, "btc_candle_forecaster")
+    yield silver, forecaster, info
     mlflow.set_tracking_uri(previous)
+
+
+@pytest.fixture(scope="module")
+def served(logged):
+    """(silver, forecaster, pyfunc loaded back from the store)."""
+    silver, forecaster, info = logged
+    return silver, forecaster, mlflow.pyfunc.load_model(info.model_uri)
 
 
 def test_pyfunc_forecast_equals_the_inference_forecast(served):
@@ -257,3 +271,38 @@ def test_unknown_params_are_refused_by_name(served):
 def test_default_is_one_step(served):
     silver, _, model = served
     assert list(model.predict(payload_from_candles(silver))["step"]) == [1]
+
+
+def model_copy(logged, tmp_path, spoil) -> str:
+    """A local copy of the logged pyfunc with ``spoil(artifacts folder)`` applied."""
+    folder = mlflow.artifacts.download_artifacts(logged[2].model_uri, dst_path=str(tmp_path))
+    spoil(Path(folder) / "artifacts")
+    return folder
+
+
+def foreign_scaler(artifacts: Path) -> None:
+    scaler = skops.io.load(artifacts / "scaler.skops", trusted=list(SCALER_TYPES))
+    scaler.extra = LinearRegression()  # a type skops trusts by default; this project not
+    skops.io.dump(scaler, artifacts / "scaler.skops")
+
+
+@pytest.mark.parametrize(
+    ("spoil", "problem"),
+    [
+        (lambda a: (a / "scaler.skops").unlink(), r"its scaler file scaler.skops is missing"),
+        (
+            lambda a: (a / "network.keras").write_bytes(b""),
+            r"its network file network.keras is empty \(0 bytes\)",
+        ),
+        (
+            foreign_scaler,
+            r"holds the type\(s\) \['sklearn.linear_model._base.LinearRegression'\]",
+        ),
+    ],
+)
+def test_a_broken_model_file_names_the_file_and_the_version(logged, tmp_path, spoil, problem):
+    folder = model_copy(logged, tmp_path, spoil)
+    with pytest.raises(Exception, match=problem) as error:
+        mlflow.pyfunc.load_model(folder)
+    assert "btc_candle_forecaster v1" in str(error.value)
+    assert "register" in str(error.value)

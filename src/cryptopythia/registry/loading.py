@@ -4,12 +4,15 @@ with it (by the version tag on the network's version, never by its own alias).""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import mlflow
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from ..model.artifacts import ArtifactError, load_network, load_scaler
 from ..model.forecaster import Forecaster
 from .aliases import forecaster_names, split_alias
 
@@ -48,14 +51,38 @@ def model_version(
         ) from error
 
 
+def registered_file(name: str, version: str, flavor: str, load: Callable[[str], Any]) -> Any:
+    """The object in the file of a registered version's ``flavor`` (the network's .keras,
+    the scaler's skops file), read by this project's ``load`` (model.artifacts: the scaler
+    with this project's trusted types, not the list its MLmodel file holds); an error
+    naming the version and the file when it is missing, empty or not what it should be."""
+    folder = Path(mlflow.artifacts.download_artifacts(f"models:/{name}/{version}"))
+    try:
+        conf = mlflow.models.Model.load(str(folder)).flavors.get(flavor)
+        if conf is None:
+            raise ArtifactError(f"it has no {flavor} flavor: it was not logged by this project")
+        if flavor == "sklearn" and conf.get("serialization_format") != "skops":
+            raise ArtifactError(
+                f"its scaler is stored as {conf.get('serialization_format')!r}, not skops; "
+                "this project loads skops scalers only"
+            )
+        # sklearn: model.skops at the top; tensorflow (Keras 3): data/model.keras
+        file = conf.get("pickled_model") or str(Path(conf.get("data", "data")) / "model.keras")
+        return load(str(folder / file))
+    except ArtifactError as error:
+        raise ValueError(
+            f"{name} v{version} cannot be loaded: {error}. Its files in the artifact store "
+            f"of {mlflow.get_tracking_uri()} are damaged or were replaced: register a new "
+            "version (`kedro run --pipelines training`) or choose another with --params "
+            "inference.model_version=<n>."
+        ) from error
+
+
 def load_forecaster(
     inference: dict[str, Any], registry: dict[str, Any]
 ) -> tuple[Forecaster, dict[str, Any]]:
     """The network (by alias or version) and the scaler registered with it, from the
     Model Registry, with the window and feature configuration stored as its metadata."""
-    import mlflow.sklearn  # imports TensorFlow: only when a model is loaded/logged
-    import mlflow.tensorflow
-
     client = MlflowClient()
     version = model_version(client, registry["model_name"], inference, registry["champion_alias"])
     if inference["model_version"] is None:
@@ -74,9 +101,13 @@ def load_forecaster(
             "was not registered by the training pipeline; train again."
         )
     metadata = mlflow.models.get_model_info(model_uri).metadata or {}
+    network = registered_file(
+        registry["model_name"], str(version.version), "tensorflow", load_network
+    )
+    scaler = registered_file(registry["scaler_name"], str(scaler_version), "sklearn", load_scaler)
     forecaster = Forecaster(
-        model=mlflow.tensorflow.load_model(model_uri),
-        scaler=mlflow.sklearn.load_model(f"models:/{registry['scaler_name']}/{scaler_version}"),
+        model=network,
+        scaler=scaler,
         spec=metadata,  # the window spec, stored as the model's metadata
         feature_params=metadata["feature_params"],
         interval=metadata["interval"],

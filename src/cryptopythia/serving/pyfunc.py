@@ -26,6 +26,7 @@ import cryptopythia
 
 from ..candles import interval_frequency
 from ..features.errors import FeatureValuesError
+from ..model.artifacts import ArtifactError, load_network, load_scaler
 from ..model.forecaster import Forecaster, forecast, steps_until
 from ..model.replay import series_predictions
 from .payload import RequestLimits, candles_from_payload, payload_from_candles
@@ -63,15 +64,17 @@ def params_sent() -> dict[str, Any] | None:
 
 
 def forecaster_from_artifacts(artifacts: dict[str, str]) -> Forecaster:
-    """A Forecaster from the pyfunc's artifact files (network, scaler, config)."""
-    import keras
-
+    """A Forecaster from the pyfunc's artifact files (network, scaler, config); an
+    ArtifactError naming the file that is missing, empty or not what this project wrote."""
+    if not os.path.exists(artifacts["config"]):
+        raise ArtifactError("its configuration file config.json is missing")
     with open(artifacts["config"]) as file:
         config = json.load(file)
-    # skops, not pickle: loading runs no code, and only scikit-learn/numpy types it trusts
-    scaler = skops.io.load(artifacts["scaler"])
+    # skops, not pickle, with this project's own trusted types (model.artifacts)
+    scaler = load_scaler(artifacts["scaler"])
+    network = load_network(artifacts["network"])
     return Forecaster(
-        model=keras.models.load_model(artifacts["network"], compile=False),
+        model=network,
         scaler=scaler,
         spec=config["spec"],
         feature_params=config["feature_params"],
@@ -95,11 +98,41 @@ def warm_up(forecaster: Forecaster) -> None:
     )
 
 
+def describe_model(artifacts: dict[str, str]) -> str:
+    """ "<name> v<version> (logged model <id>, run <id>)" of the pyfunc whose artifact files
+    these are, from its MLmodel file and the Model Registry; what is known of it when they
+    cannot be read."""
+    folder = Path(next(iter(artifacts.values()))).parent.parent  # <model>/artifacts/<file>
+    try:
+        meta = mlflow.models.Model.load(str(folder))
+    except Exception:  # an unreadable MLmodel: the folder is all there is to name
+        return f"at {folder}"
+    logged = f"logged model {meta.model_id}, run {meta.run_id}"
+    name = meta.metadata.get("registered_name") if meta.metadata else None
+    try:
+        versions = mlflow.MlflowClient().search_model_versions(f"name='{name}'") if name else []
+        source = f"models:/{meta.model_id}"  # a version's source: the logged model
+        version = next(
+            v.version for v in versions if source == v.source or v.model_id == meta.model_id
+        )
+    except Exception:  # no registry reachable, or not registered: the ids still name it
+        return f"{name or 'pyfunc'} ({logged})"
+    return f"{name} v{version} ({logged})"
+
+
 class CandleForecasterModel(mlflow.pyfunc.PythonModel):
     """Candles (Binance kline columns) -> the next ``steps`` closes, or up to ``target_date``."""
 
     def load_context(self, context: Any) -> None:
-        self.forecaster = forecaster_from_artifacts(context.artifacts)
+        try:
+            self.forecaster = forecaster_from_artifacts(context.artifacts)
+        except ArtifactError as error:
+            raise ArtifactError(
+                f"The served model {describe_model(context.artifacts)} cannot be loaded: "
+                f"{error}. Its files in the artifact store are damaged or were replaced: "
+                "register the model again (`kedro run --pipelines training` registers a new "
+                "version) or serve another version (models:/<name>/<version>)."
+            ) from error
         with open(context.artifacts["config"]) as file:
             config = json.load(file)
         self.max_horizon = int(config["max_horizon"])
@@ -265,6 +298,7 @@ def log_candle_forecaster(
             python_model=str(Path(__file__).with_name("model_code.py")),  # models-from-code
             artifacts=artifacts,
             signature=signature,
+            metadata={"registered_name": name},  # names it when its files are damaged
             input_example=(example, {"steps": 1}),  # shown in the model page, checked by MLflow
             code_paths=[str(Path(cryptopythia.__file__).parent)],
             pip_requirements=pinned(
