@@ -44,16 +44,52 @@ class ProjectConfigHook:
         forget_config_loader()
 
 
+def check_sqlite_store(uri: str, where: str) -> None:
+    """Raise, naming the file and the fix, when ``uri`` is a sqlite MLflow store whose file
+    is not a readable SQLite database (random bytes, a copy cut short, a full disk): MLflow
+    would fail deep in SQLAlchemy with "database disk image is malformed". No file yet, or
+    an empty one, is fine: MLflow makes the tables."""
+    import sqlite3
+
+    if not str(uri).startswith("sqlite:///"):
+        return
+    path = str(uri).removeprefix("sqlite:///").split("?")[0]
+    if not os.path.isfile(path) or os.path.getsize(path) == 0:
+        return
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            connection.execute("SELECT count(*) FROM sqlite_master").fetchall()
+            problems = connection.execute("PRAGMA quick_check(1)").fetchone()[0]
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError as error:
+        problems = str(error)
+    if problems != "ok":
+        raise RuntimeError(
+            f"The MLflow store {os.path.abspath(path)} (server.mlflow_tracking_uri={uri} in "
+            f"{where}) is not a readable SQLite database ({problems}): the file is damaged, "
+            "e.g. truncated by a full disk or a copy cut short. Move it aside (mv mlflow.db "
+            "mlflow.db.damaged) and put your backup in its place; without a backup the next "
+            "run starts an empty store, and the runs and registered models of the old one "
+            "are lost (`sqlite3 mlflow.db.damaged .recover` may save some of them)."
+        )
+
+
 class MlflowServerCheckHook:
-    """Fail at once, with the fix, when the configured MLflow tracking server is down.
+    """Fail at once, with the fix, when the configured MLflow tracking server is down or
+    the sqlite store's file is damaged.
 
     Without it MLflow retries a refused connection for minutes before kedro-mlflow's
-    own set-up fails with a bare connection error.
+    own set-up fails with a bare connection error, and a damaged sqlite file fails there
+    with a SQLAlchemy trace.
     """
 
     @hook_impl(tryfirst=True)
     def after_context_created(self, context: Any) -> None:
         uri = context.config_loader["mlflow"].get("server", {}).get("mlflow_tracking_uri")
+        if uri:
+            check_sqlite_store(str(uri), f"conf/{context.env}/mlflow.yml")
         if not uri or not str(uri).startswith(("http://", "https://")):
             return
         try:
