@@ -51,6 +51,7 @@ from support.project import (  # noqa: E402
 )
 
 HEADER = "open_time,open,high,low,close,volume,close_time\n"
+PRICES = ["open", "high", "low", "close"]
 
 
 def kline_lines(klines: list[list]) -> str:
@@ -200,6 +201,16 @@ PARAMS: list[tuple[str, dict]] = [
 ]
 
 
+def _truncate(path: Path) -> None:
+    os.truncate(path, path.stat().st_size // 2)
+
+
+STORE_DAMAGE: dict[str, Callable[[Path], None]] = {
+    "of random bytes": lambda path: path.write_bytes(os.urandom(40_000)),
+    "cut in half": _truncate,
+}
+
+
 def payloads(good: pd.DataFrame) -> dict[str, dict]:
     """Bad request bodies for the served model, from a good payload."""
     last = len(good) - 1
@@ -231,10 +242,21 @@ def payloads(good: pd.DataFrame) -> dict[str, dict]:
         "text in prices": body(good.astype({"open": object}).assign(open="abc")),
         "empty": {"dataframe_split": {"columns": [], "data": []}},
         "not a table": {"inputs": "hello"},
+        # issue 22, item 10
+        "target_date in 2999": body(good, target_date="2999-01-01"),
+        "steps and target_date": body(good, steps=3, target_date="2100-01-01"),
+        "unknown param": body(good, stepz=3),
+        "rows repeated 3 times": body(pd.concat([good.tail(300)] * 3)),
+        "duplicated column": body(pd.concat([good, good[["volume"]]], axis=1)),
+        "fractional open_time": body(changed(last, open_time=good["open_time"].iloc[-1] + 0.5)),
+        "flat candles": body(good.assign(open=100.0, high=100.0, low=100.0, close=100.0)),
+        "no rows": {"dataframe_split": {"columns": list(good.columns), "data": []}},
+        "prices of 1e300": body(good.assign(**{c: good[c] * 1e300 for c in PRICES})),
+        "40x the rows (24,000)": body(pd.concat([good] * 40)),
     }
 
 
-KINDS = ("dump", "dump-path", "storage", "parameter", "http")
+KINDS = ("dump", "dump-path", "storage", "parameter", "store", "http")
 
 
 def post(url: str, body: dict) -> tuple[int, float]:
@@ -422,6 +444,24 @@ def main() -> None:
                 {
                     "kind": "parameter",
                     "input": f"{pipeline_name} {params}",
+                    "outcome": outcome,
+                    "stored_bad_data": False,
+                    "message": message,
+                }
+            )
+
+        # issue 22, item 9: a damaged sqlite store, in a fresh copy of the project (this
+        # process's MLflow keeps the trained project's store open)
+        for how, damage in STORE_DAMAGE.items():
+            if not chosen("store", f"mlflow.db {how}"):
+                continue
+            other = copy_project(Path(folder) / f"store{len(rows)}")
+            damage(other / "mlflow.db")
+            outcome, message = attempt(lambda o=other: run_kedro(o, "inference", env="offline"))
+            rows.append(
+                {
+                    "kind": "store",
+                    "input": f"mlflow.db {how}",
                     "outcome": outcome,
                     "stored_bad_data": False,
                     "message": message,
