@@ -124,6 +124,39 @@ def test_inference_pyfunc_and_http_agree(served_model):
             },
             "steps=0",
         ),
+        # issue 22: over HTTP, MLflow's input schema cast open_time to int64 (a fraction
+        # truncated) and reported a duplicated column as missing; params it dropped
+        (
+            {
+                "dataframe_split": payload.astype({"open_time": "float64"})
+                .assign(open_time=lambda f: f["open_time"] + 0.5)
+                .to_dict(orient="split", index=False)
+            },
+            "is not a whole number of milliseconds",
+        ),
+        (
+            {
+                "dataframe_split": {
+                    "columns": [*payload.columns, "volume"],
+                    "data": payload.assign(again=payload["volume"]).values.tolist(),
+                }
+            },
+            "['volume'] are sent more than once",
+        ),
+        (
+            {
+                "dataframe_split": payload.to_dict(orient="split", index=False),
+                "params": {"stepz": 3},
+            },
+            "unknown param(s) ['stepz']",
+        ),
+        (
+            {
+                "dataframe_split": payload.to_dict(orient="split", index=False),
+                "params": {"steps": 3, "target_date": target},
+            },
+            "were sent; send one",
+        ),
     ]:
         status, answer = post_json(url, body)
         assert status == 400, (reason, status, answer)
