@@ -6,7 +6,7 @@ itself, or an HTTP 4xx naming the problem), an unclear failure (any other except
 HTTP 5xx), stored bad data (bronze or silver changed by a refused run), unbounded work (an
 answer slower than --max-seconds). Kinds: dump (file contents), dump-path (special files
 and bombs as data_engineering.dump_path), storage (a read-only or full data folder; tmpfs
-mounts, root only), parameter, http. Usage:
+mounts, root only), parameter, store (a damaged sqlite mlflow.db), http. Usage:
 
     .venv/bin/python benchmarks/abuse.py [--max-seconds 10] [--only KIND,...] [--match TEXT]
 
