@@ -4,6 +4,7 @@ its registered model and version."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import keras
@@ -16,6 +17,8 @@ from sklearn.linear_model import LinearRegression
 from sklearn.preprocessing import MinMaxScaler
 
 from cryptopythia.registry.loading import load_forecaster
+
+from support.project import empty_mlflow_store
 
 REGISTRY = {"model_name": "btc_forecaster", "scaler_name": "btc_scaler", "champion_alias": "c"}
 INFERENCE = {"model_version": 1, "model_alias": "staging"}
@@ -34,6 +37,7 @@ def register(tmp_path: Path, scaler, trusted: list[str] | None = None) -> Path:
     import mlflow.sklearn
     import mlflow.tensorflow
 
+    shutil.copy(empty_mlflow_store(), tmp_path / "mlflow.db")  # no migrations per test
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
     root = tmp_path / "artifacts"
     mlflow.set_experiment(
@@ -41,9 +45,15 @@ def register(tmp_path: Path, scaler, trusted: list[str] | None = None) -> Path:
     )
     network = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
     with mlflow.start_run():
-        model = mlflow.tensorflow.log_model(network, name="btc_forecaster", metadata=METADATA)
+        model = mlflow.tensorflow.log_model(
+            network, name="btc_forecaster", metadata=METADATA, pip_requirements=[]
+        )
         logged_scaler = mlflow.sklearn.log_model(
-            scaler, name="btc_scaler", serialization_format="skops", skops_trusted_types=trusted
+            scaler,
+            name="btc_scaler",
+            serialization_format="skops",
+            skops_trusted_types=trusted,
+            pip_requirements=[],  # no inference of the requirements (a subprocess each)
         )
     mlflow.register_model(model.model_uri, "btc_forecaster", tags={"scaler_version": "1"})
     mlflow.register_model(logged_scaler.model_uri, "btc_scaler")

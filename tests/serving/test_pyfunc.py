@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import mlflow
@@ -18,6 +19,7 @@ from cryptopythia.serving.payload import payload_from_candles
 from cryptopythia.serving.pyfunc import log_candle_forecaster
 
 from support.forecasters import make_forecaster, make_silver
+from support.project import empty_mlflow_store
 
 LIMITS = {
     "max_horizon": 40,
@@ -35,6 +37,7 @@ def logged(tmp_path_factory):
     and registered as btc_candle_forecaster v1."""
     folder = tmp_path_factory.mktemp("mlflow")
     previous = mlflow.get_tracking_uri()
+    shutil.copy(empty_mlflow_store(), folder / "mlflow.db")  # no migrations
     mlflow.set_tracking_uri(f"sqlite:///{folder / 'mlflow.db'}")
     mlflow.set_experiment("pyfunc")  # not an experiment id left by an earlier kedro run
     silver = make_silver(260)
