@@ -32,21 +32,21 @@ def staging(client: MlflowClient) -> dict[str, str]:
 
 @pytest.mark.slow
 def test_a_run_killed_between_alias_moves_is_refused_then_repaired(
-    kedro_project: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    trained_project: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ):
     dump = tmp_path / "daily.csv"
     with gzip.open(DAILY_CANDLES, "rt") as source:
         dump.write_text("".join(line for _, line in zip(range(901), source)))
     params = {"data_engineering.dump_path": str(dump), **ONE_EPOCH}
-    run_kedro(kedro_project, "training", env="offline", params=params)  # v1 of all three
-    client = MlflowClient(tracking_uri=f"sqlite:///{kedro_project / 'mlflow.db'}")
+    # trained_project holds v1 of all three (trained once per session)
+    client = MlflowClient(tracking_uri=f"sqlite:///{trained_project / 'mlflow.db'}")
     assert staging(client) == {"model": "1", "scaler": "1", "serving": "1"}
 
-    link_source(kedro_project)  # `kedro run` in a subprocess wants the project's src/
+    link_source(trained_project)  # `kedro run` in a subprocess wants the project's src/
     killed = subprocess.run(
         [str(BIN / "kedro"), "run", "--pipelines", "training", "--env", "offline", "--params"]
         + [",".join(f"{key}={value}" for key, value in params.items())],
-        cwd=kedro_project,
+        cwd=trained_project,
         env={
             **os.environ,
             "PYTHONPATH": str(FAULTS),
@@ -64,20 +64,20 @@ def test_a_run_killed_between_alias_moves_is_refused_then_repaired(
     (killed_run,) = [run for run in runs if run.info.status == "RUNNING"]
 
     with pytest.raises(ValueError, match="The Model Registry is split") as refused:
-        run_kedro(kedro_project, "inference", env="offline")
+        run_kedro(trained_project, "inference", env="offline")
     assert "btc_forecaster@staging = v2, btc_scaler@staging = v1" in str(refused.value)
 
     # The session's logging config replaces the root's handlers (caplog's among them).
     aliases_logger = logging.getLogger("cryptopythia.registry.aliases")
     aliases_logger.addHandler(caplog.handler)
     try:
-        run_kedro(kedro_project, "training", env="offline", params=params)
+        run_kedro(trained_project, "training", env="offline", params=params)
     finally:
         aliases_logger.removeHandler(caplog.handler)
     assert "Repaired the split alias 'staging'" in caplog.text
     assert staging(client) == {"model": "3", "scaler": "3", "serving": "3"}
     assert split_alias(client, NAMES, "staging") is None
     assert client.get_run(killed_run.info.run_id).info.status == "FAILED"
-    run_kedro(kedro_project, "inference", env="offline")  # readers take it again
-    forecast = kedro_project / "data" / "07_model_output" / "forecast.csv"
+    run_kedro(trained_project, "inference", env="offline")  # readers take it again
+    forecast = trained_project / "data" / "07_model_output" / "forecast.csv"
     assert "btc_forecaster,3,staging,3" in forecast.read_text()
