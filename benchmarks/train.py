@@ -76,7 +76,8 @@ def throughput(project: Path, epochs: int) -> dict[str, Any]:
     from cryptopythia.features import check_parameters
     from cryptopythia.model.network import build_model, resolve_precision
     from cryptopythia.model.scaling import fit_scaler, scale_table
-    from cryptopythia.model.table import prepare_model_table, split_chronologically
+    from cryptopythia.model.split import split_chronologically
+    from cryptopythia.model.table import prepare_model_table
     from cryptopythia.model.windows import count_windows, window_dataset
 
     params = yaml.safe_load((ROOT / "conf/base/parameters_modelling.yml").read_text())["modelling"]

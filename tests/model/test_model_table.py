@@ -12,12 +12,8 @@ import pytest
 from cryptopythia.model.evaluation import evaluate_forecasts
 from cryptopythia.model.network import conv_output_length, minimum_timesteps
 from cryptopythia.model.scaling import fit_scaler, inverse_target, scale_table
-from cryptopythia.model.table import (
-    check_modelling_params,
-    hold_out_calibration,
-    prepare_model_table,
-    split_chronologically,
-)
+from cryptopythia.model.split import hold_out_calibration, split_chronologically
+from cryptopythia.model.table import check_modelling_params, prepare_model_table
 from cryptopythia.model.targets import TARGET_KINDS, make_target, target_to_close
 from cryptopythia.model.windows import target_paths, window_dataset, window_view
 

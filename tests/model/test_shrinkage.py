@@ -11,7 +11,8 @@ from cryptopythia.model.evaluation import fit_shrinkage
 from cryptopythia.model.forecaster import Forecaster, forecast
 from cryptopythia.model.scaling import fit_scaler
 from cryptopythia.model.shrinkage import fit_weights, shrink
-from cryptopythia.model.table import prepare_model_table, split_chronologically
+from cryptopythia.model.split import split_chronologically
+from cryptopythia.model.table import prepare_model_table
 from cryptopythia.model.training import train_model
 from cryptopythia.model.volatility import fit_volatility
 

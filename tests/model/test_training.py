@@ -9,7 +9,8 @@ import pytest
 
 from cryptopythia.features import build_gold, check_parameters
 from cryptopythia.model.scaling import fit_scaler
-from cryptopythia.model.table import prepare_model_table, split_chronologically
+from cryptopythia.model.split import split_chronologically
+from cryptopythia.model.table import prepare_model_table
 from cryptopythia.model.training import train_model
 from cryptopythia.model.windows import count_windows
 

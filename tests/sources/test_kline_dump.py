@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from cryptopythia.sources import dump
+from cryptopythia.sources import dump, dump_csv
 from cryptopythia.sources.bronze import klines_to_bronze
 
 from support.fake_binance import make_klines
@@ -300,7 +300,7 @@ def test_a_dump_under_dump_max_bytes_reads_whole(tmp_path, klines):
 def test_a_long_dump_is_read_in_chunks_with_its_rows_numbered_across_them(
     tmp_path, klines, monkeypatch
 ):
-    monkeypatch.setattr(dump, "_CHUNK_ROWS", 7)  # many chunks, a header in the first
+    monkeypatch.setattr(dump_csv, "_CHUNK_ROWS", 7)  # many chunks, a header in the first
     text = dump_text(klines, header=True).replace(str(klines[40][4]), "oops", 1)
     (tmp_path / "btcusdt_1d.csv").write_text(text)
     with pytest.raises(ValueError, match=r"1 row\(s\) .* \(first at data row 41\)"):

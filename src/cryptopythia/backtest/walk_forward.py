@@ -15,7 +15,8 @@ from tqdm.auto import tqdm
 from ..model.evaluation import fit_shrinkage
 from ..model.forecaster import Forecaster, assemble_forecaster, forecast, origin_paths
 from ..model.scaling import fit_scaler
-from ..model.table import hold_out_calibration, prepare_model_table
+from ..model.split import hold_out_calibration
+from ..model.table import prepare_model_table
 from ..model.training import fine_tune, train_model
 from ..model.volatility import fit_volatility
 from .origins import Refit, make_refits

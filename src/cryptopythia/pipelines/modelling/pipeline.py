@@ -12,7 +12,7 @@ from ...model.reports import (
     report_to_mlflow_metrics,
 )
 from ...model.scaling import fit_scaler
-from ...model.table import hold_out_calibration, split_chronologically
+from ...model.split import hold_out_calibration, split_chronologically
 from ...model.training import train_model
 from ...model.volatility import fit_volatility
 from .nodes import make_model_table, name_run, register_models
