@@ -1,7 +1,7 @@
 """Ingestion benchmark: requests per 10,000 candles, a no-news refresh, silver from the 4h dump.
 
 Runs the real python-binance client against the local fake Binance server
-(tests/fake_binance.py). Usage:
+(tests/support/fake_binance.py). Usage:
 
     .venv/bin/python benchmarks/ingest.py [--repeats 7]
 
@@ -61,7 +61,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.disable(logging.WARNING)
 
-    # tests/fake_binance.py: tests/ was put on sys.path above.
+    # tests/support/fake_binance.py: tests/ was put on sys.path above.
     from support.fake_binance import FakeBinance, make_klines
 
     server = FakeBinance().start()

@@ -58,7 +58,7 @@ def kedro_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def fake_binance():
-    """A running local Binance kline server (see tests/fake_binance.py)."""
+    """A running local Binance kline server (see tests/support/fake_binance.py)."""
     from support.fake_binance import FakeBinance
 
     server = FakeBinance().start()

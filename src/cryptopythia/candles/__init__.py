@@ -24,9 +24,11 @@ from .layout import (
     PRICE_COLUMNS,
     REQUIRED_COLUMNS,
     check_interval,
+    close_times_ms,
     interval_frequency,
     interval_milliseconds,
     interval_of,
+    steps_between,
 )
 
 __all__ = [
@@ -43,12 +45,14 @@ __all__ = [
     "broken_rules",
     "check_choice",
     "check_interval",
+    "close_times_ms",
     "check_kline_times",
     "check_on_grid",
     "fill_gaps",
     "interval_frequency",
     "interval_milliseconds",
     "interval_of",
+    "steps_between",
     "off_grid",
     "type_candles",
     "validate_candles",

@@ -64,6 +64,28 @@ def check_interval(interval: str) -> str:
     return interval
 
 
+def close_times_ms(open_ms: pd.Series, interval: str) -> pd.Series:
+    """Binance's close_time of candles opening at ``open_ms`` (ms since the epoch): the next
+    candle's open - 1 ms; for 1M the next month's first day, months differing in length."""
+    step_ms = interval_milliseconds(interval)
+    if step_ms is not None:
+        return open_ms + step_ms - 1
+    opens = pd.to_datetime(open_ms, unit="ms", utc=True)
+    next_month = opens + pd.offsets.MonthBegin(1)
+    return (next_month - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(milliseconds=1) - 1
+
+
+def steps_between(open_ms: pd.Series, interval: str) -> pd.Series:
+    """Intervals from each candle's open to the next one's (1 for neighbours; NaN first);
+    calendar months for 1M."""
+    step_ms = interval_milliseconds(interval)
+    if step_ms is not None:
+        return open_ms.diff() // step_ms
+    opens = pd.to_datetime(open_ms, unit="ms", utc=True)
+    months = pd.Series(opens.dt.year * 12 + opens.dt.month, index=open_ms.index)
+    return months.diff()
+
+
 def interval_frequency(interval: str) -> pd.Timedelta | pd.DateOffset:
     """The step between two candles' open times, as a pandas frequency."""
     length = INTERVALS[check_interval(interval)]

@@ -39,9 +39,10 @@ logger = logging.getLogger(__name__)
 # The three registered models of one trained forecaster, by role.
 ROLES = ("model", "scaler", "serving")
 DESCRIPTIONS = {
-    "model": "Conv1D + LSTM network (Keras 3): scaled windows of scale-free inputs -> scaled "
-    "log returns of the next `horizon` candles. Its metadata holds the window spec, feature "
-    "parameters, shrinkage weights, interval settings and GARCH parameters.",
+    "model": "Conv1D + LSTM network (Keras 3): scaled windows of the inputs -> scaled "
+    "targets of the next `horizon` candles. Each version's metadata holds what it was built "
+    "with: the window spec (input mode, target kind, horizon), feature parameters, shrinkage "
+    "weights, interval settings and the volatility model's parameters.",
     "scaler": "The scaler of the network's inputs and target, fitted on the training rows; "
     "load the version named by the network version's scaler_version tag.",
     "serving": "Raw Binance candles (open_time ms, open, high, low, close, volume; at least "

@@ -13,9 +13,10 @@ from ..candles import (
     EARLIEST_MS,
     LATEST_MS,
     broken_rules,
+    close_times_ms,
     fill_gaps,
-    interval_milliseconds,
     off_grid,
+    steps_between,
 )
 from ..model.forecaster import CANDLE_INPUT_COLUMNS
 
@@ -121,8 +122,7 @@ def _latest_rows(rows: pd.DataFrame, interval: str, limits: RequestLimits) -> pd
     """The latest ``max_candles`` rows by open time, refused when they hold a gap of more
     than ``max_gap_candles`` missing candles (its filling would be the work of many)."""
     rows = rows.sort_values("open_time", kind="stable").tail(limits.max_candles)
-    step_ms = interval_milliseconds(interval) or 31 * 86_400_000
-    missing = (rows["open_time"].diff() // step_ms - 1).fillna(0)
+    missing = (steps_between(rows["open_time"], interval) - 1).fillna(0)
     too_long = missing > limits.max_gap_candles
     if too_long.any():
         after = rows.index[too_long.to_numpy()][0]
@@ -190,8 +190,7 @@ def candles_from_payload(
             f"(Binance kline columns {list(PAYLOAD_COLUMNS)}, open_time in ms)."
         )
     rows = _latest_rows(rows, interval, limits)
-    step_ms = interval_milliseconds(interval) or 1
-    rows["close_time"] = rows["open_time"] + step_ms - 1
+    rows["close_time"] = close_times_ms(rows["open_time"], interval)
     candles = rows.reset_index(names="request_row")
     for column in ("open_time", "close_time"):
         candles[column] = pd.to_datetime(candles[column], unit="ms", utc=True)

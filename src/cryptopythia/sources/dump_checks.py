@@ -8,7 +8,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from ..candles import interval_milliseconds
+from ..candles import close_times_ms
 
 logger = logging.getLogger(__name__)
 
@@ -52,10 +52,8 @@ def consistent_close_times(
 ) -> pd.DataFrame:
     """The dump's candles whose close_time is open_time + interval - 1 ms, as Binance
     writes it; the others are refused or dropped (``invalid_rows``)."""
-    step_ms = interval_milliseconds(interval)
-    if step_ms is None:  # 1M: months differ in length
-        return dump
-    wrong = dump["close_time"].to_numpy() != dump["open_time"].to_numpy() + step_ms - 1
+    expected = close_times_ms(dump["open_time"], interval).to_numpy()
+    wrong = dump["close_time"].to_numpy() != expected
     if not wrong.any():
         return dump
     first = dump[wrong].iloc[0]
