@@ -45,6 +45,7 @@ def airflow_python() -> Path:
                 [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
                 + ["--progress-bar", "off", "-c", str(CONSTRAINTS), f"apache-airflow=={version}"],
                 check=True,
+                env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},  # no project
             )
             (venv / ".installed").touch()
     return venv / "bin" / "python"
