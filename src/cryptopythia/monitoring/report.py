@@ -17,10 +17,8 @@ from .realised import coverages_of
 
 CHARTS = (
     "Step-1 forecasts and intervals against the realised close, at each target candle",
-    "Rolling coverage at each window's last target candle (shaded: where a calibrated "
-    "model stays 95% of the time, for the window's number of origins)",
-    "Rolling interval score / EWMA random walk's at each window's last target candle "
-    "(below 1: sharper and calibrated)",
+    "Rolling coverage, at each window's last target candle (shaded: a calibrated model's 95% range)",
+    "Rolling interval score / EWMA random walk's, at each window's last target (below 1: better)",
 )
 TIME_AXIS = "target candle (open time, UTC)"
 
@@ -83,7 +81,7 @@ def monitoring_figure(
                     x=pd.concat([when, when[::-1]]),
                     y=[high for _, high in bands] + [low for low, _ in bands][::-1],
                     fill="toself",
-                    opacity=0.12,
+                    fillcolor="rgba(90, 90, 90, 0.12)",  # the two coverages' overlap darker
                     line={"width": 0},
                     name=f"{name} v{version} {coverage}% calibrated band",
                 ),
