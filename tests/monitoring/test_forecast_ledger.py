@@ -78,12 +78,14 @@ def check_idempotent_and_atomic(ledger: ForecastLedgerDataset) -> None:
         ledger.save(broken)
     assert len(ledger.load()) == 3
 
-    # a coverage new to the table gets its columns; older rows hold NULL there
+    # a coverage or a scale new to the table gets its columns; older rows hold NULL there
     wider = rows(origin="2025-03-04")
     wider["lower_50"], wider["upper_50"] = wider["forecast_close"], wider["forecast_close"]
+    wider["sigma_log"], wider["quantile_50"] = 0.02, 0.67
     ledger.save(wider)
     stored = ledger.load()
     assert len(stored) == 6 and stored["lower_50"].isna().sum() == 3
+    assert stored["sigma_log"].isna().sum() == 3 and stored["quantile_50"].max() == 0.67
 
 
 def test_sqlite_ledger_is_idempotent_and_atomic(tmp_path: Path):
