@@ -35,7 +35,8 @@ def airflow_python() -> Path:
     if (made / ".installed").exists():
         return made / "bin" / "python"
     version = makefile_value("AIRFLOW_VERSION")
-    digest = hashlib.sha256(CONSTRAINTS.read_bytes()).hexdigest()[:12]
+    pins = [line for line in CONSTRAINTS.read_text().splitlines() if not line.startswith("#")]
+    digest = hashlib.sha256("\n".join(pins).encode()).hexdigest()[:12]
     venv = Path(tempfile.gettempdir()) / f"cryptopythia-airflow-{version}-{digest}"
     with FileLock(f"{venv}.lock"):
         if not (venv / ".installed").exists():
