@@ -108,7 +108,8 @@ def test_a_replayed_day_equals_a_forecast_made_that_day(trained_project: Path):
     run_kedro(trained_project, "inference")
     made = pd.read_csv(trained_project / "data/07_model_output/forecast.csv")
     assert len(made) == len(replayed) == 30
-    for column in ("forecast_close", "lower_80", "upper_80", "lower_95", "upper_95"):
+    columns = ("forecast_close", "lower_80", "upper_80", "lower_95", "upper_95", "sigma_log")
+    for column in (*columns, "quantile_80", "quantile_95"):  # the bounds and their scales
         pd.testing.assert_series_equal(
             replayed.sort_values("step")[column].reset_index(drop=True),
             made[column],
