@@ -7,7 +7,8 @@ STAMP := $(VENV)/.installed
 PYTHON_VERSION = $(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 export KEDRO_DISABLE_TELEMETRY := true
 
-.PHONY: install run test test-fast lint viz lock serve forecast notebook daily browser docs
+.PHONY: install run test test-fast test-airflow lint viz lock serve forecast notebook daily browser docs \
+	airflow airflow-dags
 
 # pyproject.toml keeps the version ranges; requirements.lock (constraints, not requirements)
 # pins every package to the versions .ci/run passed with.
@@ -26,7 +27,12 @@ run: $(STAMP)
 # Two pytest-xdist workers (one per core): slow tests start first, trained projects are
 # built once per session and copied (tests/support/trained.py).
 test: $(STAMP)
-	$(PY) -m pytest -n 2 --dist worksteal
+	$(PY) -m pytest -n 2 --dist worksteal -m "not airflow"
+
+# `airflow dags test` of the daily DAG on a trained project, from Airflow's own venv
+# (.venv-airflow, or one built once per machine in the temp folder: ~5 minutes).
+test-airflow: $(STAMP)
+	$(PY) -m pytest -m airflow
 
 # The inner loop: every test that starts no kedro run, server or training (-m "not slow").
 test-fast: $(STAMP)
@@ -60,6 +66,33 @@ daily: $(STAMP)
 	$(VENV)/bin/kedro run --pipelines forecast $(KEDRO_ARGS)
 	$(VENV)/bin/kedro run --pipelines inference --params inference.model_alias=champion $(KEDRO_ARGS)
 	$(VENV)/bin/kedro run --pipelines monitor $(KEDRO_ARGS)
+
+# Apache Airflow in its own venv, .venv-airflow: Airflow 3.3.2 needs fastapi<0.137 and
+# requirements.lock pins 0.165.0, so the two never share a venv. The DAGs' tasks run
+# `kedro run` from .venv (deploy/airflow/dag_template.j2). deploy/airflow/constraints.txt
+# pins what `airflow dags test` passed with; kedro-airflow (which `make airflow-dags` runs
+# from .venv) goes to .venv-airflow/kedro-plugins, outside both venvs' packages.
+AIRFLOW_VENV ?= .venv-airflow
+AIRFLOW_VERSION = 3.3.2
+KEDRO_AIRFLOW_VERSION = 0.11.0
+AIRFLOW_STAMP := $(AIRFLOW_VENV)/.installed
+
+airflow: $(AIRFLOW_STAMP)
+
+$(AIRFLOW_STAMP): deploy/airflow/constraints.txt
+	python3 -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_VENV)/bin/python -m pip install --quiet --progress-bar off \
+	    -c deploy/airflow/constraints.txt "apache-airflow==$(AIRFLOW_VERSION)"
+	$(AIRFLOW_VENV)/bin/python -m pip install --quiet --progress-bar off --no-deps --upgrade \
+	    --target $(AIRFLOW_VENV)/kedro-plugins "kedro-airflow==$(KEDRO_AIRFLOW_VERSION)"
+	touch $(AIRFLOW_STAMP)
+
+# The DAGs of deploy/airflow/dags from conf/base/airflow.yml and the template, with
+# kedro-airflow. KEDRO_ARGS="--env team" makes DAGs whose default environment is team.
+airflow-dags: $(STAMP) $(AIRFLOW_STAMP)
+	PYTHONPATH="$(CURDIR)/$(AIRFLOW_VENV)/kedro-plugins$${PYTHONPATH:+:$$PYTHONPATH}" \
+	    $(VENV)/bin/kedro airflow create --pipelines forecast,training \
+	    -j deploy/airflow/dag_template.j2 -t deploy/airflow/dags $(KEDRO_ARGS)
 
 # Headless Chromium for the report's browser test (tests/pipelines/monitor), from Debian.
 browser:

@@ -124,6 +124,7 @@ def trained_project(trained_projects_root, tmp_path, monkeypatch) -> Path:
 
 # The longest test files (pytest --durations on 2 cores: 50-290 s each), started first.
 LONGEST_FIRST = (
+    "test_airflow_dags.py",  # builds Airflow's venv first where `make airflow` did not
     "runners/test_dask_runner.py",
     "pipelines/inference/test_inference_run.py",
     "pipelines/pairs/test_pairs_run.py",

@@ -37,6 +37,11 @@ def test_replay_dates_are_checked_before_the_run(replay, wrong):
         check_parameters({"replay": replay}, {"replay"})
 
 
+def test_a_missing_parameter_is_named_apart_from_the_word_missing():
+    with pytest.raises(ValueError, match=r"ethusdt_1d\.replay\.start missing: Field required"):
+        check_parameters({"replay": {"end": "2025-07-09"}}, {"replay"}, namespace="ethusdt_1d")
+
+
 def shipped_data_engineering() -> dict:
     path = PROJECT_ROOT / "conf/base/parameters_data_engineering.yml"
     return yaml.safe_load(path.read_text())["data_engineering"]

@@ -20,8 +20,17 @@ from kedro.config import OmegaConfigLoader
 
 from .candles.layout import INTERVALS
 
-# The parameter sections every pair gets its own copy of.
-PAIR_SECTIONS = ("data_engineering", "feature_engineering", "modelling", "backtest", "inference")
+# The parameter sections every pair gets its own copy of (the namespaced pipelines read
+# params:<pair>.<section>).
+PAIR_SECTIONS = (
+    "data_engineering",
+    "feature_engineering",
+    "modelling",
+    "backtest",
+    "inference",
+    "replay",
+    "monitor",
+)
 _SYMBOL = re.compile(r"^[A-Z0-9]{2,20}$")
 
 

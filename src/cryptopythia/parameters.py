@@ -233,7 +233,7 @@ def check_parameters(parameters: dict[str, Any], sections: set[str], namespace: 
                 )
                 name = ".".join(str(part) for part in parts)
                 value = detail.get("input")
-                shown = "missing" if detail["type"] == "missing" else f"={value!r}"
+                shown = " missing" if detail["type"] == "missing" else f"={value!r}"
                 message = detail["msg"].removeprefix("Value error, ")
                 problems.append(f"{name}{shown}: {message}")
     if problems:

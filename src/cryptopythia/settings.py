@@ -42,6 +42,7 @@ CONFIG_LOADER_ARGS = {
     "config_patterns": {
         "mlflow": ["mlflow*", "mlflow*/**", "**/mlflow*"],
         "dask": ["dask*", "dask*/**"],  # the cluster of cryptopythia.runners.DaskRunner
+        "airflow": ["airflow*", "airflow*/**"],  # kedro-airflow's DAGs (deploy/airflow)
     },
 }
 

@@ -98,6 +98,21 @@ def test_intervals_contain_the_forecast_and_widen_beyond_the_horizon(daily):
     )
 
 
+def test_scales_are_what_the_bounds_are_made_of(daily):
+    silver, forecaster = daily
+    plain = forecast(silver, forecaster, 9)
+    result = forecast(silver, forecaster, 9, scales=True)
+    assert not {"sigma_log", "quantile_80", "quantile_95"} & set(plain.columns)
+    pd.testing.assert_frame_equal(result[plain.columns], plain)
+    assert (result["sigma_log"] > 0).all()
+    for coverage in ("80", "95"):
+        radius = result[f"quantile_{coverage}"] * result["sigma_log"]
+        np.testing.assert_allclose(
+            result[f"upper_{coverage}"], result["forecast_close"] * np.exp(radius), rtol=1e-12
+        )
+    assert (result["quantile_95"] > result["quantile_80"]).all()
+
+
 def test_prices_times_three_give_the_same_returns(daily):
     silver, forecaster = daily
     tripled = silver.copy()

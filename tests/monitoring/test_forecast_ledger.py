@@ -78,12 +78,14 @@ def check_idempotent_and_atomic(ledger: ForecastLedgerDataset) -> None:
         ledger.save(broken)
     assert len(ledger.load()) == 3
 
-    # a coverage new to the table gets its columns; older rows hold NULL there
+    # a coverage or a scale new to the table gets its columns; older rows hold NULL there
     wider = rows(origin="2025-03-04")
     wider["lower_50"], wider["upper_50"] = wider["forecast_close"], wider["forecast_close"]
+    wider["sigma_log"], wider["quantile_50"] = 0.02, 0.67
     ledger.save(wider)
     stored = ledger.load()
     assert len(stored) == 6 and stored["lower_50"].isna().sum() == 3
+    assert stored["sigma_log"].isna().sum() == 3 and stored["quantile_50"].max() == 0.67
 
 
 def test_sqlite_ledger_is_idempotent_and_atomic(tmp_path: Path):
@@ -129,6 +131,36 @@ def test_an_unreachable_database_is_named_without_its_password():
     message = str(failure.value)
     assert "postgresql+psycopg2://alice:***@127.0.0.1:9/ledger" in message
     assert "s3cret-pw" not in message
+
+
+def test_the_bounds_scales_are_stored_and_old_ledgers_stay_readable(tmp_path: Path):
+    """A ledger made before sigma_log and quantile_<coverage> existed loads as it was; the
+    first save with them adds the columns (NULL in the older rows)."""
+    ledger = sqlite_ledger(tmp_path / "forecast_ledger.db")
+    ledger.save(rows())  # an old forecast table: bounds only
+    before = ledger.load()
+    assert len(before) == 3 and not {"sigma_log", "quantile_80"} & set(before.columns)
+
+    table = forecast_table()
+    table["sigma_log"] = [0.020, 0.028, 0.035]
+    table["quantile_80"], table["quantile_95"] = 1.28, 1.96
+    new = ledger_rows(
+        table,
+        pd.Timestamp("2025-03-02", tz="UTC"),
+        "BTCUSDT",
+        "1d",
+        "run-2",
+        pd.Timestamp("2025-03-02T00:05", tz="UTC"),
+        made_by="inference",
+    )
+    assert {"sigma_log", "quantile_80", "quantile_95"} <= set(new.columns)
+    ledger.save(new)
+    stored = ledger.load().sort_values(["origin", "step"]).reset_index(drop=True)
+    assert len(stored) == 6
+    assert stored["sigma_log"].iloc[:3].isna().all()
+    assert stored["sigma_log"].iloc[3:].tolist() == [0.020, 0.028, 0.035]
+    assert (stored["quantile_95"].iloc[3:] == 1.96).all()
+    assert stored["quantile_80"].iloc[:3].isna().all()
 
 
 def test_rows_without_their_key_are_refused(tmp_path: Path):

@@ -155,3 +155,36 @@ def test_the_status_of_each_version_names_its_reasons():
     verdict = version_statuses(score_windows(realised, [30, 90]), monitor).iloc[0]
     assert verdict["status"] == "alarm" and "80% coverage" in verdict["reasons"]
     assert verdict["origins"] == 30
+
+
+def test_the_report_draws_every_chart_over_target_candles_with_each_points_band():
+    """Charts 2 and 3 are drawn at the target candle of each window's last forecast, as
+    chart 1 is, and the x axis says so; the calibrated band of an early point is that of
+    the origins its window holds, wider than a full window's."""
+    from cryptopythia.monitoring.report import TIME_AXIS, acceptance_band, monitoring_figure
+
+    intervals, monitor = project_settings()
+    window = int(monitor["status"]["window"])
+    silver, ledger = simulated_deployment(5, 300, 240, None)
+    realised = realised_forecasts(pair_forecasts(ledger, "SIMUSDT", "1d"), silver, NOW, intervals)
+    rolling = rolling_scores(realised, 1, window)
+    report = {
+        "status_rule": monitor["status"],
+        "versions": [{"model_version": "1", "status": "ok"}],
+    }
+    figure = monitoring_figure(realised, rolling, report, "SIMUSDT")
+
+    targets = pd.to_datetime(realised.sort_values("origin")["target_time"], utc=True).tolist()
+    assert pd.to_datetime(rolling["target_time"], utc=True).tolist() == targets
+    coverage_line = next(t for t in figure.data if t.name == "sim_forecaster v1 80% coverage")
+    ratio_line = next(t for t in figure.data if t.name == "sim_forecaster v1 80% score ratio")
+    for line in (coverage_line, ratio_line):
+        assert pd.to_datetime(list(line.x), utc=True).tolist() == targets
+    assert figure.layout.xaxis3.title.text == TIME_AXIS
+
+    band = next(t for t in figure.data if t.name == "sim_forecaster v1 80% calibrated band")
+    points = len(rolling)
+    upper, lower = list(band.y[:points]), list(band.y[points:])[::-1]
+    assert (lower[4], upper[4]) == acceptance_band(0.8, 5)  # the fifth origin: 5 in its window
+    assert (lower[-1], upper[-1]) == acceptance_band(0.8, window)
+    assert upper[4] - lower[4] > upper[-1] - lower[-1]

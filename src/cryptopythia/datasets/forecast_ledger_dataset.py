@@ -48,9 +48,11 @@ _TIME_COLUMNS = ("origin", "target_time", "recorded_at")
 _INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
-def _is_bound(column: str) -> bool:
-    """Interval bounds: lower_80, upper_95... (one pair per coverage)."""
-    return column.startswith(("lower_", "upper_"))
+def _is_optional(column: str) -> bool:
+    """The nullable float columns a table gets when a save first brings them: interval
+    bounds (lower_80, upper_95..., one pair per coverage) and what they are made of
+    (sigma_log, quantile_80...; ledgers written before them hold NULL there)."""
+    return column.startswith(("lower_", "upper_", "quantile_")) or column == "sigma_log"
 
 
 class ForecastLedgerDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
@@ -140,7 +142,7 @@ class ForecastLedgerDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         rows = _sql_rows(data)
         try:
             with self._get_engine().begin() as connection:  # one transaction
-                table = self._table(connection, [c for c in data.columns if _is_bound(c)])
+                table = self._table(connection, [c for c in data.columns if _is_optional(c)])
                 statement = _INSERTS[backend](table).on_conflict_do_nothing(
                     index_elements=list(LEDGER_KEY)
                 )
@@ -155,8 +157,9 @@ class ForecastLedgerDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             self.safe_url,
         )
 
-    def _table(self, connection: sa.Connection, bounds: list[str]) -> sa.Table:
-        """The ledger table, created on first use; a coverage new to it gets its columns."""
+    def _table(self, connection: sa.Connection, optional: list[str]) -> sa.Table:
+        """The ledger table, created on first use; a coverage or scale new to it gets its
+        columns (``ALTER TABLE ... ADD COLUMN``, NULL in the older rows)."""
         inspector = sa.inspect(connection)
         if not inspector.has_table(self._table_name):
             columns = [
@@ -167,7 +170,7 @@ class ForecastLedgerDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
                     nullable=name in ("run_id", "made_by"),
                 )
                 for name, kind in _COLUMN_TYPES.items()
-            ] + [sa.Column(name, sa.Float()) for name in sorted(bounds)]
+            ] + [sa.Column(name, sa.Float()) for name in sorted(optional)]
             _tolerating_a_twin(
                 connection,
                 lambda: sa.Table(self._table_name, sa.MetaData(), *columns).create(connection),
@@ -175,7 +178,7 @@ class ForecastLedgerDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             inspector = sa.inspect(connection)
         existing = {c["name"] for c in inspector.get_columns(self._table_name)}
         preparer = connection.dialect.identifier_preparer
-        for column in sorted(set(bounds) - existing):
+        for column in sorted(set(optional) - existing):
             statement = (
                 f"ALTER TABLE {preparer.quote(self._table_name)} "
                 f"ADD COLUMN {preparer.quote(column)} FLOAT"

@@ -178,9 +178,12 @@ def _synthetic_candles(
     )
 
 
-def forecast(candles: pd.DataFrame, forecaster: Forecaster, steps: int) -> pd.DataFrame:
+def forecast(
+    candles: pd.DataFrame, forecaster: Forecaster, steps: int, scales: bool = False
+) -> pd.DataFrame:
     """Close forecasts for the ``steps`` candles after the last one (silver-shaped input),
-    with the interval bounds of every coverage."""
+    with the interval bounds of every coverage; ``scales`` adds what each bound is made of
+    (``sigma_log`` and ``quantile_<coverage>``, see ``_forecast_table``)."""
     if steps < 1:
         raise ValueError(f"A forecast needs at least one step, got {steps}.")
     if len(candles) < forecaster.min_candles:
@@ -206,7 +209,9 @@ def forecast(candles: pd.DataFrame, forecaster: Forecaster, steps: int) -> pd.Da
         gold = build_gold(extended, forecaster.feature_params, forecaster.interval)
         path = origin_paths(forecaster, model_table(gold, spec), 1)[0]
         predicted.extend(path[: steps - len(predicted)].tolist())
-    return _forecast_table(candles, predicted, quantiles, sigma, horizon, forecaster.interval)
+    return _forecast_table(
+        candles, predicted, quantiles, sigma, horizon, forecaster.interval, scales
+    )
 
 
 def _forecast_table(
@@ -216,10 +221,12 @@ def _forecast_table(
     sigma: np.ndarray,
     horizon: int,
     interval: str,
+    scales: bool = False,
 ) -> pd.DataFrame:
     """The forecast rows: time, step, close and the bounds per coverage, close *
     exp(+-q * sigma) (beyond the network's horizon, the last step's quantile with the
-    step's own volatility)."""
+    step's own volatility). ``scales``: also each step's ``sigma_log`` (the volatility of
+    the log close, sigma) and ``quantile_<coverage>`` (q, in sigmas)."""
     step_length = interval_frequency(interval)
     last = candles["open_time"].iloc[-1]
     steps = np.arange(1, len(predicted) + 1)
@@ -233,4 +240,8 @@ def _forecast_table(
         radius = quantile * sigma[: len(steps)]
         result[f"lower_{coverage}"] = result["forecast_close"] * np.exp(-radius)
         result[f"upper_{coverage}"] = result["forecast_close"] * np.exp(radius)
+        if scales:
+            result[f"quantile_{coverage}"] = quantile.astype("float64")
+    if scales:
+        result["sigma_log"] = np.asarray(sigma[: len(steps)], dtype="float64")
     return result

@@ -9,6 +9,8 @@ import pandas as pd
 
 # The forecast table's columns that identify the model (from ``load_forecaster``'s info).
 MODEL_COLUMNS = ("model_name", "model_version", "model_alias", "scaler_version")
+# What each step's bounds are made of: close * exp(+-quantile_<coverage> * sigma_log).
+SCALE_PREFIXES = ("sigma_log", "quantile_")
 
 
 def ledger_rows(
@@ -22,9 +24,11 @@ def ledger_rows(
 ) -> pd.DataFrame:
     """One ledger row per forecast step, keyed by model, symbol, interval, origin (the open
     time of the last candle the forecast saw) and step; ``made_by`` tells a live forecast
-    (``inference``) from a replayed one (``replay``)."""
+    (``inference``) from a replayed one (``replay``). The bounds' scales (``sigma_log``,
+    ``quantile_<coverage>``) are kept when the forecast has them."""
     bounds = [c for c in forecast.columns if c.startswith(("lower_", "upper_"))]
-    rows = forecast[[*MODEL_COLUMNS, "step", "forecast_close", *bounds]].copy()
+    scales = [c for c in forecast.columns if c.startswith(SCALE_PREFIXES)]
+    rows = forecast[[*MODEL_COLUMNS, "step", "forecast_close", *bounds, *scales]].copy()
     rows["model_version"] = rows["model_version"].astype(str)
     rows["scaler_version"] = rows["scaler_version"].astype(str)
     rows["model_alias"] = rows["model_alias"].fillna("").astype(str)

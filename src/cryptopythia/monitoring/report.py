@@ -1,6 +1,10 @@
 """The monitoring report: one plotly figure, three charts sharing the time axis - the
 step-1 forecasts and their bands against the realised closes, the rolling coverage with
-the band a calibrated model stays in, the interval score against the EWMA random walk's."""
+the band a calibrated model stays in, the interval score against the EWMA random walk's.
+
+Every chart is drawn over the target candle's open time: a forecast at the candle it
+forecast, a rolling score at the target candle of the last forecast in its window (the
+MLflow metrics of the same scores are stepped by origin instead)."""
 
 from __future__ import annotations
 
@@ -12,10 +16,11 @@ from scipy import stats
 from .realised import coverages_of
 
 CHARTS = (
-    "Step-1 forecasts and intervals against the realised close",
-    "Rolling coverage (shaded: where a calibrated model stays 95% of the time)",
-    "Rolling interval score / EWMA random walk's (below 1: sharper and calibrated)",
+    "Step-1 forecasts and intervals against the realised close, at each target candle",
+    "Rolling coverage, at each window's last target candle (shaded: a calibrated model's 95% range)",
+    "Rolling interval score / EWMA random walk's, at each window's last target (below 1: better)",
 )
+TIME_AXIS = "target candle (open time, UTC)"
 
 
 def acceptance_band(coverage: float, n: int) -> tuple[float, float]:
@@ -66,14 +71,23 @@ def monitoring_figure(
         row=1,
         col=1,
     )
-    for coverage in coverages:
-        low, high = acceptance_band(int(coverage) / 100, window)
-        figure.add_hrect(y0=low, y1=high, opacity=0.12, line_width=0, row=2, col=1)
-    # the rolling scores are drawn at their last forecast's target candle, as chart 1 is
-    target_of = dict(zip(step_one["origin"], step_one["target_time"], strict=False))
     for (name, version), rows in rolling.groupby(["model_name", "model_version"]):
-        when = rows["origin"].map(target_of)
+        when = pd.to_datetime(rows["target_time"], utc=True)
         for coverage in coverages:
+            # the band of each point's own window: fewer origins at a version's start
+            bands = [acceptance_band(int(coverage) / 100, int(n)) for n in rows["n"]]
+            figure.add_trace(
+                go.Scatter(
+                    x=pd.concat([when, when[::-1]]),
+                    y=[high for _, high in bands] + [low for low, _ in bands][::-1],
+                    fill="toself",
+                    fillcolor="rgba(90, 90, 90, 0.12)",  # the two coverages' overlap darker
+                    line={"width": 0},
+                    name=f"{name} v{version} {coverage}% calibrated band",
+                ),
+                row=2,
+                col=1,
+            )
             figure.add_trace(
                 go.Scatter(
                     x=when,
@@ -94,8 +108,9 @@ def monitoring_figure(
             )
     figure.add_hline(y=1.0, line_dash="dot", row=3, col=1)
     statuses = ", ".join(f"v{v['model_version']}: {v['status']}" for v in report["versions"])
+    figure.update_xaxes(title_text=TIME_AXIS, row=3, col=1)
     figure.update_layout(
-        title=f"{symbol} monitoring, last {window} origins per point - {statuses}",
+        title=f"{symbol} monitoring, up to the last {window} origins per point - {statuses}",
         height=1000,
         template="plotly_white",
     )

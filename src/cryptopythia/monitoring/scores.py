@@ -129,7 +129,9 @@ def score_windows(realised: pd.DataFrame, windows: list[int]) -> pd.DataFrame:
 
 def rolling_scores(realised: pd.DataFrame, step: int, window: int) -> pd.DataFrame:
     """Per model version and origin, the step-``step`` scores of the last ``window`` origins
-    up to it (the series drawn in the report and logged to MLflow)."""
+    up to it (the series drawn in the report and logged to MLflow), with ``target_time``,
+    the target candle of that origin's forecast, and ``n``, the origins scored (fewer than
+    ``window`` at the version's first origins)."""
     records: list[dict[str, Any]] = []
     rows_at_step = realised[realised["step"] == step].sort_values("origin")
     for (name, version), rows in rows_at_step.groupby(["model_name", "model_version"]):
@@ -140,6 +142,7 @@ def rolling_scores(realised: pd.DataFrame, step: int, window: int) -> pd.DataFra
                     "model_name": name,
                     "model_version": str(version),
                     "origin": part["origin"].iloc[-1],
+                    "target_time": part["target_time"].iloc[-1],
                 }
                 | window_scores(part)
             )

@@ -108,7 +108,8 @@ def test_a_replayed_day_equals_a_forecast_made_that_day(trained_project: Path):
     run_kedro(trained_project, "inference")
     made = pd.read_csv(trained_project / "data/07_model_output/forecast.csv")
     assert len(made) == len(replayed) == 30
-    for column in ("forecast_close", "lower_80", "upper_80", "lower_95", "upper_95"):
+    columns = ("forecast_close", "lower_80", "upper_80", "lower_95", "upper_95", "sigma_log")
+    for column in (*columns, "quantile_80", "quantile_95"):  # the bounds and their scales
         pd.testing.assert_series_equal(
             replayed.sort_values("step")[column].reset_index(drop=True),
             made[column],
@@ -116,3 +117,47 @@ def test_a_replayed_day_equals_a_forecast_made_that_day(trained_project: Path):
             rtol=1e-12,
         )
     assert len(ledger_of(trained_project)) == 3 * 30  # the same key: stored once
+
+
+def test_replay_then_monitor_over_two_listed_pairs(kedro_project: Path, tmp_path: Path):
+    """Two listed pairs (generated dumps, one epoch): `replay` and `monitor` run once per
+    pair in its namespace; each pair's forecasts land in the one ledger under its symbol,
+    its report goes to its own folder and its status to its own registered models."""
+    from support.pairs import list_pairs, write_kline_dump
+
+    pairs = {"ethusdt_1d": "ETHUSDT", "solusdt_1d": "SOLUSDT"}
+    for seed, namespace in enumerate(pairs, start=1):
+        write_kline_dump(tmp_path / "dumps" / f"{namespace}.csv", 900, seed=seed)
+    dump_path = f"{tmp_path / 'dumps'}/{{pair}}.csv"
+    list_pairs(kedro_project, "offline", list(pairs.values()), ["1d"], dump_path=dump_path)
+    run_kedro(kedro_project, "training", env="offline", params={"modelling.epochs": 1})
+
+    times = CandleCSVDataset(
+        filepath=str(kedro_project / "data/02_intermediate/pairs/ethusdt_1d/silver.csv"),
+        datetime_columns=["open_time"],
+    ).load()["open_time"]
+    replayed = {
+        "replay.start": times.iloc[-25].date().isoformat(),
+        "replay.end": times.iloc[-1].date().isoformat(),
+        "inference.default_steps": 3,
+    }
+    run_kedro(kedro_project, "replay", env="offline", params=replayed)
+    run_kedro(kedro_project, "monitor", env="offline")
+
+    ledger = ledger_of(kedro_project)
+    client = MlflowClient()
+    for namespace, symbol in pairs.items():
+        rows = ledger[ledger["symbol"] == symbol]
+        assert len(rows) == 25 * 3 and rows["origin"].nunique() == 25
+        assert set(rows["model_name"]) == {f"{namespace}_forecaster"}
+        folder = kedro_project / "data/08_reporting/pairs" / namespace
+        report = json.loads((folder / "monitoring.json").read_text())
+        (version,) = report["versions"]
+        assert version["model_name"] == f"{namespace}_forecaster"
+        assert version["origins"] == 24  # the last origin's candle has not closed
+        assert (folder / "monitoring.html").read_text().count(f"{symbol} monitoring") == 1
+        for role in ("forecaster", "scaler", "candle_forecaster"):
+            tags = client.get_model_version(f"{namespace}_{role}", "1").tags
+            assert tags["monitor_status"] == version["status"]
+    assert sorted(ledger["symbol"].unique()) == sorted(pairs.values())
+    assert not (kedro_project / "data/08_reporting/monitoring.json").exists()

@@ -60,6 +60,27 @@ def test_each_pair_gets_the_global_parameters_with_its_own_names(kedro_project):
     assert parameters["modelling"]["registry"]["model_name"] == "btc_forecaster"  # untouched
 
 
+def test_replay_and_monitor_parameters_reach_every_pair(kedro_project):
+    """The namespaced replay and monitor read params:<pair>.replay / .monitor: the global
+    sections with --params applied, and a pair's own override on top."""
+    parameters = load_parameters(
+        kedro_project,
+        {
+            "pairs": {
+                "symbols": ["ETHUSDT", "SOLUSDT"],
+                "intervals": ["1d"],
+                "overrides": {"solusdt_1d": {"monitor": {"demote_on_alarm": True}}},
+            },
+            "replay": {"start": "2025-01-01", "end": "2025-02-01"},
+        },
+    )
+    for namespace in ("ethusdt_1d", "solusdt_1d"):
+        assert parameters[namespace]["replay"] == {"start": "2025-01-01", "end": "2025-02-01"}
+        assert parameters[namespace]["monitor"]["windows"] == parameters["monitor"]["windows"]
+    assert parameters["ethusdt_1d"]["monitor"]["demote_on_alarm"] is False
+    assert parameters["solusdt_1d"]["monitor"]["demote_on_alarm"] is True
+
+
 @pytest.mark.parametrize(
     ("pairs", "message"),
     [

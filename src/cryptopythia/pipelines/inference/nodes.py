@@ -40,7 +40,7 @@ def forecast_to_target(
             f"the last one ({silver['open_time'].iloc[-1]}), beyond inference.max_horizon="
             f"{inference['max_horizon']}: pick a nearer date or raise max_horizon."
         )
-    result = forecast(silver, forecaster, steps)
+    result = forecast(silver, forecaster, steps, scales=True)
     for key, value in info.items():
         result[key] = value
     logger.info(

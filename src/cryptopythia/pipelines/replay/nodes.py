@@ -52,7 +52,7 @@ def replay_forecasts(
     steps, run_id, now = int(inference["default_steps"]), active_run_id(), pd.Timestamp.now("UTC")
     rows = []
     for position, origin in tqdm(origins.items(), total=len(origins), desc="replay"):
-        table = forecast(silver.iloc[: position + 1], forecaster, steps)
+        table = forecast(silver.iloc[: position + 1], forecaster, steps, scales=True)
         for key, value in info.items():
             table[key] = value
         rows.append(
