@@ -96,6 +96,7 @@ class Registry(_Section):
     max_candles: int = PositiveInt
     max_gap_candles: int = Field(ge=0)
     max_request_rows: int = PositiveInt
+    max_quantiles: int = PositiveInt
 
     @model_validator(mode="after")
     def rows_hold_the_candles(self) -> Registry:
