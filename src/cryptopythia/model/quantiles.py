@@ -143,4 +143,27 @@ def value_at_risk(
     taus = (np.arange(ES_GRID_POINTS) + 0.5) / ES_GRID_POINTS * tail
     losses = np.asarray(radius(1.0 - 2.0 * taus), dtype="float64") - mean_log_return
     var = float(np.asarray(radius(np.array([2.0 * level - 1.0])), dtype="float64")[0])
-    return var - mean_log_return, float(np.mean(losses))
+    var -= mean_log_return
+    # every tail loss is >= the VaR: the mean too (not by a rounding error below it)
+    return var, max(float(np.mean(losses)), var)
+
+
+def risk_table(
+    function: QuantileFunction, forecast_close: float, last_close: float, levels: Sequence[float]
+) -> list[dict[str, float]]:
+    """Per confidence level, the next candle's Value-at-Risk and Expected Shortfall of the
+    log return log(close_1 / last_close) (positive: losses), from the forecast's step-1
+    quantile function (``value_at_risk``), with the mean and the step-1 radii it reads."""
+    mean = float(np.log(forecast_close / last_close))
+    rows = []
+    for level in levels:
+        var, es = value_at_risk(mean, lambda c: function.radius(c)[:, 0], float(level))
+        rows.append(
+            {
+                "level": float(level),
+                "value_at_risk": var,
+                "expected_shortfall": es,
+                "forecast_log_return": mean,
+            }
+        )
+    return rows
