@@ -10,6 +10,7 @@ from scipy import stats
 
 from cryptopythia.backtest.scoring import (
     crps_levels,
+    plot_backtest,
     score_backtest,
     scored_levels,
     summarise_network,
@@ -98,6 +99,7 @@ def test_anchors_terciles_and_dm_against_each_anchor():
     # the true scale (0.02) beats both a too wide and a too narrow walk
     assert row["dm_interval_80_vs_naive_ewma_p_better"] < 0.05
     assert row["dm_interval_80_vs_naive_garch_p_better"] < 0.05
+    assert plot_backtest(table, "net").axes  # the tercile columns are not coverages to plot
     summary = summarise_network(table, "net")
     assert set(summary["anchor_interval_score"]) == {"naive_ewma", "naive_garch"}
     assert summary["steps"][1]["crps"] == pytest.approx(row["crps"])

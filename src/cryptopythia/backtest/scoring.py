@@ -390,7 +390,8 @@ def plot_backtest(scores: pd.DataFrame, network: str) -> Figure:
     axes[1].plot(refits["key"].astype(int), refits["rmse_ratio_to_naive"], marker="o")
     axes[1].axhline(1.0, color="grey", linestyle="--")
     axes[1].set(xlabel="refit", ylabel="RMSE / naive RMSE", title=f"{network} by refit")
-    for column in [c for c in by_step.columns if c.startswith("coverage_")]:
+    coverage_columns = [c for c in by_step.columns if c.startswith("coverage_") and c[9:].isdigit()]
+    for column in coverage_columns:  # coverage_80, not coverage_80_tercile_1
         for model, group in by_step[by_step[column].notna()].groupby("model", sort=False):
             axes[2].plot(
                 group["key"].astype(int),
