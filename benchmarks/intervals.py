@@ -110,14 +110,14 @@ def walk(
                 raise ValueError(f"origin {origin} has fewer than {rows_read} candles before it.")
             recent = closes[origin - rows_read : origin]
             paths = np.repeat(recent[-replay:, None], horizon, axis=1)  # naive: the last close
-            quantiles, sigma = interval_quantiles(
+            function = interval_quantiles(
                 forecaster, candles.iloc[origin - rows_read : origin], paths, horizon
             )
             steps = np.arange(1, min(horizon, len(closes) - origin) + 1)
             actual, last = closes[origin - 1 + steps], closes[origin - 1]
             for coverage in settings["coverage"]:
                 label = f"{round(coverage * 100)}"
-                radius = np.asarray(quantiles[label])[steps - 1] * sigma[steps - 1]
+                radius = function.radius([float(coverage)])[0][steps - 1]
                 for model, (lower, upper) in {
                     "network": (last * np.exp(-radius), last * np.exp(radius)),
                     EWMA_WALK: tuple(b[steps - 1] for b in bounds(last, ewma[position], coverage)),

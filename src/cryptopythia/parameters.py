@@ -96,6 +96,7 @@ class Registry(_Section):
     max_candles: int = PositiveInt
     max_gap_candles: int = Field(ge=0)
     max_request_rows: int = PositiveInt
+    max_quantiles: int = PositiveInt
 
     @model_validator(mode="after")
     def rows_hold_the_candles(self) -> Registry:
@@ -135,6 +136,22 @@ class Inference(_Section):
     target_date: str | None
     default_steps: int = PositiveInt
     max_horizon: int = PositiveInt
+    quantiles: list[float] = Field(default_factory=list)
+    risk_levels: list[float] = Field(default_factory=list)
+
+    @field_validator("quantiles")
+    @classmethod
+    def quantile_levels(cls, value: list[float]) -> list[float]:
+        if not all(0 < level < 1 for level in value) or len(set(value)) != len(value):
+            raise ValueError("quantile levels are distinct numbers between 0 and 1")
+        return value
+
+    @field_validator("risk_levels")
+    @classmethod
+    def confidence_levels(cls, value: list[float]) -> list[float]:
+        if not all(0.5 < level < 1 for level in value):
+            raise ValueError("VaR/ES confidence levels are between 0.5 and 1 (e.g. 0.95)")
+        return value
 
     @field_validator("target_date", mode="before")
     @classmethod

@@ -12,6 +12,7 @@ from cryptopythia.model.scaling import inverse_target, scale_table
 from cryptopythia.model.targets import target_to_close
 from cryptopythia.model.windows import last_windows
 
+from support.feature_candles import real_silver
 from support.forecasters import make_forecaster, make_silver
 
 
@@ -99,18 +100,21 @@ def test_intervals_contain_the_forecast_and_widen_beyond_the_horizon(daily):
 
 
 def test_scales_are_what_the_bounds_are_made_of(daily):
+    """``sigma_log`` (what the ledger keeps) is the volatility the bounds are multiples of:
+    the radius log(upper / forecast) over it is each coverage's quantile in sigmas, wider
+    for 95% than for 80%."""
     silver, forecaster = daily
     plain = forecast(silver, forecaster, 9)
     result = forecast(silver, forecaster, 9, scales=True)
-    assert not {"sigma_log", "quantile_80", "quantile_95"} & set(plain.columns)
+    assert "sigma_log" not in plain.columns
     pd.testing.assert_frame_equal(result[plain.columns], plain)
     assert (result["sigma_log"] > 0).all()
-    for coverage in ("80", "95"):
-        radius = result[f"quantile_{coverage}"] * result["sigma_log"]
-        np.testing.assert_allclose(
-            result[f"upper_{coverage}"], result["forecast_close"] * np.exp(radius), rtol=1e-12
-        )
-    assert (result["quantile_95"] > result["quantile_80"]).all()
+    in_sigmas = {
+        coverage: np.log(result[f"upper_{coverage}"] / result["forecast_close"])
+        / result["sigma_log"]
+        for coverage in ("80", "95")
+    }
+    assert (in_sigmas["95"] > in_sigmas["80"]).all()
 
 
 def test_prices_times_three_give_the_same_returns(daily):
@@ -159,3 +163,38 @@ def test_too_few_candles_is_an_error(daily):
     silver, forecaster = daily
     with pytest.raises(ValueError, match=f"needs at least {forecaster.min_candles}"):
         forecast(silver.iloc[-(forecaster.min_candles - 1) :], forecaster, 1)
+
+
+@pytest.fixture(scope="module")
+def real_daily():
+    """A forecaster on the latest real BTCUSDT daily candles (a 7-step network, GARCH)."""
+    silver = real_silver("1d").iloc[-600:].reset_index(drop=True)
+    return silver, make_forecaster(silver, horizon=7)
+
+
+LEVELS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.45, 0.5, 0.55, 0.7, 0.8, 0.9, 0.95, 0.975]
+
+
+def test_quantiles_never_cross_across_levels_nor_steps(real_daily):
+    silver, forecaster = real_daily
+    result = forecast(silver, forecaster, 12, quantiles=[*LEVELS, 0.99, 0.995])
+    columns = [f"quantile_{level}" for level in [*LEVELS, 0.99, 0.995]]
+    values = result[columns].to_numpy()
+    assert np.all(np.diff(values, axis=1) >= 0)  # across levels, every step
+    np.testing.assert_allclose(result["quantile_0.5"], result["forecast_close"], rtol=1e-12)
+    # the bounds are quantiles of the same function: lower_80 is quantile_0.1, ...
+    np.testing.assert_allclose(result["quantile_0.1"], result["lower_80"], rtol=1e-12)
+    np.testing.assert_allclose(result["quantile_0.975"], result["upper_95"], rtol=1e-12)
+    # across steps: the log distance to the forecast never shrinks further out, for every
+    # quantile and every interval bound
+    bounds = [c for c in result if c.startswith(("lower_", "upper_", "quantile_"))]
+    radius = np.abs(np.log(result[bounds].to_numpy() / result[["forecast_close"]].to_numpy()))
+    assert np.all(np.diff(radius, axis=0) >= -1e-12), result[bounds]
+
+
+def test_quantiles_do_not_change_the_rest_of_the_forecast(real_daily):
+    silver, forecaster = real_daily
+    plain = forecast(silver, forecaster, 4)
+    with_quantiles = forecast(silver, forecaster, 4, quantiles=[0.99, 0.01, 0.3])
+    assert list(with_quantiles.columns[-3:]) == ["quantile_0.99", "quantile_0.01", "quantile_0.3"]
+    pd.testing.assert_frame_equal(with_quantiles[plain.columns], plain)

@@ -8,6 +8,7 @@ import pytest
 
 from cryptopythia.model.intervals import (
     adaptive_quantile,
+    adaptive_quantile_grid,
     adaptive_quantiles,
     conformal_quantile,
     ewma_volatility,
@@ -79,6 +80,18 @@ def test_adaptive_quantile_equals_the_straightforward_replay_exactly():
             assert adaptive_quantile(*args) == straightforward_adaptive_quantile(*args)
 
 
+def test_adaptive_quantile_grid_equals_one_replay_per_coverage_exactly():
+    rng = np.random.default_rng(11)
+    coverages = np.r_[0.0, np.linspace(0.01, 0.99, 25), 0.995, 1.0]
+    for trial in range(12):
+        scores = np.abs(rng.standard_t(3, int(rng.integers(150, 400))))
+        scores[rng.integers(0, len(scores), trial % 3)] = np.inf  # diverged forecasts
+        for gamma, delay in ((0.005, 1), (0.05, 3), (0.1, 7)):
+            grid = adaptive_quantile_grid(scores, coverages, gamma, delay, 120)
+            one_by_one = [adaptive_quantile(scores, c, gamma, delay, 120) for c in coverages]
+            np.testing.assert_array_equal(grid, one_by_one)
+
+
 @pytest.mark.parametrize("step", [1, 3])
 def test_adaptive_intervals_cover_a_garch_series_within_three_points(step):
     log_close = garch_log_closes(3200, seed=step)
@@ -108,3 +121,26 @@ def test_adaptive_quantiles_of_a_walk_equal_one_replay_per_origin(delay):
     for origin in range(replay - 1, len(scores)):
         known = scores[origin - replay + 1 : origin + 1][: replay - delay]
         assert walk[origin] == adaptive_quantile(known, 0.8, 0.05, delay, window)
+
+
+def test_monotone_radii_uncross_levels_and_steps():
+    from cryptopythia.model.quantiles import QuantileFunction, coverage_grid, monotone_radii
+
+    coverages = np.array([0.0, 0.5, 0.8, 0.9, 1.0])
+    # per-step quantiles of separate adaptive replays: 0.9 below 0.8 at step 2, and step 3's
+    # 80% radius (1.0 * 0.30) below step 2's (1.6 * 0.25)
+    quantiles = np.array(
+        [[0.0, 0.0, 0.0], [0.7, 0.6, 0.6], [1.3, 1.6, 1.0], [1.7, 1.5, 1.8], [2.5, 2.4, 2.6]]
+    )
+    sigma = np.array([0.2, 0.25, 0.30, 0.32])
+    radii = monotone_radii(quantiles, sigma, 4)
+    assert np.all(np.diff(radii, axis=0) >= 0) and np.all(np.diff(radii, axis=1) >= 0)
+    assert radii[3, 1] == pytest.approx(1.6 * 0.25)  # 0.9 lifted to 0.8's quantile
+    assert radii[2, 2] == pytest.approx(1.6 * 0.25)  # step 3 kept as wide as step 2
+    assert radii[4, 3] == pytest.approx(2.6 * 0.32)  # beyond the horizon: the last q
+    function = QuantileFunction(coverages, radii)
+    levels = np.linspace(0.001, 0.999, 301)
+    moves = function.log_quantiles(levels)
+    assert np.all(np.diff(moves, axis=0) >= 0)
+    np.testing.assert_allclose(function.log_quantiles([0.1, 0.9]), [-radii[2], radii[2]])
+    assert {0.8, 0.95, 0.995, 0.999} <= set(coverage_grid([0.8, 0.95]).tolist())

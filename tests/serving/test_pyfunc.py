@@ -27,6 +27,7 @@ LIMITS = {
     "max_candles": 240,
     "max_gap_candles": 5,
     "max_request_rows": 600,
+    "max_quantiles": 20,
 }
 DAY_MS = 86_400_000
 
@@ -265,7 +266,8 @@ def test_steps_and_target_date_together_are_refused(served):
 def test_unknown_params_are_refused_by_name(served):
     silver, _, model = served
     with pytest.raises(
-        MlflowException, match=r"unknown param\(s\) \['horizon', 'stepz'\].*steps, target_date"
+        MlflowException,
+        match=r"unknown param\(s\) \['horizon', 'stepz'\].*steps, target_date, quantiles",
     ) as error:
         model.predict(payload_from_candles(silver), params={"stepz": 3, "horizon": 2})
     assert error.value.get_http_status_code() == 400
@@ -309,3 +311,36 @@ def test_a_broken_model_file_names_the_file_and_the_version(logged, tmp_path, sp
         mlflow.pyfunc.load_model(folder)
     assert "btc_candle_forecaster v1" in str(error.value)
     assert "register" in str(error.value)
+
+
+def test_quantiles_param_gives_one_column_per_level(served):
+    silver, forecaster, model = served
+    levels = [0.05, 0.5, 0.99, 0.2]
+    answer = model.predict(payload_from_candles(silver), params={"steps": 5, "quantiles": levels})
+    expected = forecast(silver, forecaster, 5, levels)
+    columns = ["quantile_0.05", "quantile_0.5", "quantile_0.99", "quantile_0.2"]
+    assert list(answer.columns[-4:]) == columns
+    np.testing.assert_allclose(answer[columns], expected[columns], rtol=1e-6)
+    ordered = answer[["quantile_0.05", "quantile_0.2", "quantile_0.5", "quantile_0.99"]]
+    assert np.all(np.diff(ordered.to_numpy(), axis=1) >= 0)
+    assert "quantile_0.05" not in model.predict(payload_from_candles(silver)).columns
+
+
+@pytest.mark.parametrize(
+    ("levels", "message"),
+    [
+        ([0.0, 0.5], r"the level 0.0 is not strictly between 0 and 1"),
+        ([0.5, 1], r"the level 1.0 is not strictly between 0 and 1"),
+        ([1.5], r"the level 1.5 is not strictly between 0 and 1"),
+        ([float("nan")], r"the level nan is not strictly between 0 and 1"),
+        ([0.1, 0.1], r"the level 0.1 is asked for twice"),
+        ([0.01] * 21, r"quantiles holds 21 levels; at most 20"),
+        (["a"], r"quantiles"),  # MLflow's params check: not a double
+        (0.5, r"quantiles"),  # not a list
+    ],
+)
+def test_bad_quantile_levels_are_400s_with_the_reason(served, levels, message):
+    silver, _, model = served
+    with pytest.raises(MlflowException, match=message) as error:
+        model.predict(payload_from_candles(silver), params={"quantiles": levels})
+    assert error.value.get_http_status_code() == 400

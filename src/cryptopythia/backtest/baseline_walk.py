@@ -9,9 +9,11 @@ import numpy as np
 import pandas as pd
 
 from ..candles import INTERVALS, check_interval
+from ..model.quantiles import quantile_column
 from ..model.volatility import candles_of
 from .baselines import fit_statistical, forecast_statistical, point_baselines
-from .volatility import bounds, random_walk_sigmas
+from .scoring import scored_levels
+from .volatility import bounds, random_walk_quantiles, random_walk_sigmas
 from .walk_forward import long_rows, refits_of
 
 
@@ -40,13 +42,15 @@ def walk_forward_baselines(
     intervals: dict[str, Any],
 ) -> pd.DataFrame:
     """Every baseline's forecast of each origin from the candles before it; the random walks
-    with the volatility models of ``baselines.volatility_anchors`` carry intervals too."""
+    with the volatility models of ``baselines.volatility_anchors`` carry intervals and the
+    quantiles of the proper scores (``backtest.scoring``) too."""
     settings, horizon = backtest["baselines"], int(backtest["horizon"])
     forecasters = point_baselines(
         settings, season_length(spec["interval"], settings["season_length"])
     )
     closes = table["close_usd"].to_numpy()
     candles = candles_of(table)
+    levels = scored_levels(backtest.get("scoring"))  # the proper scores' quantiles
     frames = []
     for refit in refits_of(origin_table):
         history_start = refit.train_start
@@ -88,5 +92,8 @@ def walk_forward_baselines(
                     lower, upper = bounds(history[-1], log_sigmas[position], float(coverage))
                     frame[f"lower_{round(coverage * 100)}"] = lower[: len(frame)]
                     frame[f"upper_{round(coverage * 100)}"] = upper[: len(frame)]
+                quantiles = random_walk_quantiles(history[-1], log_sigmas[position], levels)
+                for level, values in zip(levels, quantiles, strict=True):
+                    frame[quantile_column(level)] = values[: len(frame)]
                 frames.append(frame)
     return pd.concat(frames, ignore_index=True)

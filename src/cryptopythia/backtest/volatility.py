@@ -36,3 +36,12 @@ def bounds(last_close: float, log_sigmas: np.ndarray, coverage: float) -> tuple[
     """Lower and upper bounds of a random walk from ``last_close`` at ``coverage``."""
     z = stats.norm.ppf(0.5 + coverage / 2)
     return last_close * np.exp(-z * log_sigmas), last_close * np.exp(z * log_sigmas)
+
+
+def random_walk_quantiles(
+    last_close: float, log_sigmas: np.ndarray, levels: list[float]
+) -> np.ndarray:
+    """A random walk's close quantiles (levels, steps): last close * exp(z_tau * sigma_h),
+    the log move normal (as its ``bounds``)."""
+    z = stats.norm.ppf(np.asarray(levels, dtype="float64"))
+    return last_close * np.exp(z[:, None] * np.asarray(log_sigmas, dtype="float64")[None, :])

@@ -20,6 +20,7 @@ from ..model.table import prepare_model_table
 from ..model.training import fine_tune, train_model
 from ..model.volatility import fit_volatility
 from .origins import Refit, make_refits
+from .scoring import scored_levels
 
 logger = logging.getLogger(__name__)
 
@@ -160,6 +161,7 @@ def walk_forward_network(
     with inference's own ``forecast`` (shrinkage and adaptive intervals included)."""
     params = fold_model_params(modelling, backtest)
     frames, model, scaler = [], None, None
+    levels = scored_levels(backtest.get("scoring"))  # the proper scores' quantiles
     bar = tqdm(total=len(origin_table), desc="walk-forward origins", unit="origin")
     for refit in refits_of(origin_table):
         model, scaler, shrinkage, volatility_params = _fit_network(
@@ -182,7 +184,10 @@ def walk_forward_network(
             origin_time = table["open_time"].iloc[origin]
             end = int(silver["open_time"].searchsorted(origin_time))
             result = forecast(
-                silver.iloc[max(0, end - n_candles) : end], forecaster, int(backtest["horizon"])
+                silver.iloc[max(0, end - n_candles) : end],
+                forecaster,
+                int(backtest["horizon"]),
+                levels,
             )
             if result["open_time"].iloc[0] != origin_time:
                 raise ValueError(
@@ -197,7 +202,8 @@ def walk_forward_network(
                 refit.number,
             )
             frame["shrinkage_weight"] = np.asarray(shrinkage)[frame["step"].to_numpy() - 1]
-            for column in [c for c in result.columns if c.startswith(("lower_", "upper_"))]:
+            bounds = ("lower_", "upper_", "quantile_")
+            for column in [c for c in result.columns if c.startswith(bounds)]:
                 frame[column] = result[column].to_numpy()[: len(frame)]
             frames.append(frame)
             bar.update()

@@ -51,7 +51,7 @@ _INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 def _is_optional(column: str) -> bool:
     """The nullable float columns a table gets when a save first brings them: interval
     bounds (lower_80, upper_95..., one pair per coverage) and what they are made of
-    (sigma_log, quantile_80...; ledgers written before them hold NULL there)."""
+    (sigma_log, quantile_0.05...; ledgers written before them hold NULL there)."""
     return column.startswith(("lower_", "upper_", "quantile_")) or column == "sigma_log"
 
 

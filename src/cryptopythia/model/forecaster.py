@@ -14,6 +14,7 @@ over the series, ``model.replay``; not at all when every shrinkage weight is 0).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,8 @@ import pandas as pd
 
 from ..candles import interval_frequency
 from ..features import build_gold, check_parameters
-from .intervals import adaptive_quantile, normalised_scores
+from .intervals import adaptive_quantile_grid, normalised_scores
+from .quantiles import QuantileFunction, coverage_grid, monotone_radii, quantile_column
 from .replay import series_predictions
 from .scaling import inverse_target, scale_table
 from .shrinkage import shrink
@@ -127,27 +129,31 @@ def origin_paths(forecaster: Forecaster, table: pd.DataFrame, n_origins: int) ->
 
 def interval_quantiles(
     forecaster: Forecaster, table: pd.DataFrame, paths: np.ndarray, steps: int
-) -> tuple[dict[str, list[float]], np.ndarray]:
-    """Per coverage, the score quantile of each network step for the newest origin, from
-    the scored past origins of ``paths``; and the newest origin's volatility over 1..steps."""
+) -> QuantileFunction:
+    """The newest origin's quantile function over 1..steps (``model.quantiles``): per
+    network step, the adaptive conformal quantile at every coverage of the grid from the
+    scored past origins of ``paths``, times the origin's volatility over 1..steps, made
+    monotone across coverages and steps."""
     settings, horizon = forecaster.intervals, forecaster.spec["horizon"]
     closes = table["close_usd"].to_numpy()
     sigma = volatility_paths(
         table, settings, forecaster.volatility_params, len(paths), max(steps, horizon)
     )
-    quantiles: dict[str, list[float]] = {}
-    for coverage in settings["coverage"]:
-        quantiles[f"{round(coverage * 100)}"] = [
-            adaptive_quantile(
+    coverages = coverage_grid([float(c) for c in settings["coverage"]])
+    quantiles = np.column_stack(
+        [
+            adaptive_quantile_grid(
                 _scores(paths, closes, sigma[:, step - 1], step),
-                float(coverage),
+                coverages,
                 float(settings["aci_gamma"]),
                 delay=step,
                 window=int(settings["calibration_window"]),
             )
             for step in range(1, horizon + 1)
         ]
-    return quantiles, sigma[-1]
+    )
+    radii = monotone_radii(quantiles, sigma[-1], steps)
+    return QuantileFunction(coverages, radii, np.asarray(sigma[-1][:steps], dtype="float64"))
 
 
 def _scores(paths: np.ndarray, closes: np.ndarray, sigma: np.ndarray, step: int) -> np.ndarray:
@@ -179,11 +185,28 @@ def _synthetic_candles(
 
 
 def forecast(
-    candles: pd.DataFrame, forecaster: Forecaster, steps: int, scales: bool = False
+    candles: pd.DataFrame,
+    forecaster: Forecaster,
+    steps: int,
+    quantiles: Sequence[float] = (),
+    scales: bool = False,
 ) -> pd.DataFrame:
     """Close forecasts for the ``steps`` candles after the last one (silver-shaped input),
-    with the interval bounds of every coverage; ``scales`` adds what each bound is made of
-    (``sigma_log`` and ``quantile_<coverage>``, see ``_forecast_table``)."""
+    with the interval bounds of every coverage and a ``quantile_<level>`` column per level
+    of ``quantiles`` (levels in (0, 1); ``model.quantiles``); ``scales`` adds each step's
+    ``sigma_log``, the volatility of the log close the bounds are multiples of."""
+    return forecast_distribution(candles, forecaster, steps, quantiles, scales)[0]
+
+
+def forecast_distribution(
+    candles: pd.DataFrame,
+    forecaster: Forecaster,
+    steps: int,
+    quantiles: Sequence[float] = (),
+    scales: bool = False,
+) -> tuple[pd.DataFrame, QuantileFunction]:
+    """``forecast``'s table and the quantile function its bounds come from (what the
+    Value-at-Risk reads)."""
     if steps < 1:
         raise ValueError(f"A forecast needs at least one step, got {steps}.")
     if len(candles) < forecaster.min_candles:
@@ -197,7 +220,7 @@ def forecast(
     extended = candles[[*CANDLE_INPUT_COLUMNS, "close_time", "was_filled"]].reset_index(drop=True)
     table = model_table(build_gold(extended, forecaster.feature_params, forecaster.interval), spec)
     paths = origin_paths(forecaster, table, forecaster.replay_origins + horizon + 1)
-    quantiles, sigma = interval_quantiles(forecaster, table, paths, steps)
+    function = interval_quantiles(forecaster, table, paths, steps)
     predicted = paths[-1, :steps].tolist()
     volume = float(extended["volume"].iloc[-spec["n_timesteps"] :].median())
     while len(predicted) < steps:  # recursive beyond the network's horizon
@@ -209,24 +232,23 @@ def forecast(
         gold = build_gold(extended, forecaster.feature_params, forecaster.interval)
         path = origin_paths(forecaster, model_table(gold, spec), 1)[0]
         predicted.extend(path[: steps - len(predicted)].tolist())
-    return _forecast_table(
-        candles, predicted, quantiles, sigma, horizon, forecaster.interval, scales
-    )
+    coverages = [float(c) for c in forecaster.intervals["coverage"]]
+    table = _forecast_table(candles, predicted, function, coverages, quantiles, forecaster.interval)
+    if scales:
+        table["sigma_log"] = function.sigma[: len(table)]
+    return table, function
 
 
 def _forecast_table(
     candles: pd.DataFrame,
     predicted: list[float],
-    quantiles: dict[str, list[float]],
-    sigma: np.ndarray,
-    horizon: int,
+    function: QuantileFunction,
+    coverages: list[float],
+    levels: Sequence[float],
     interval: str,
-    scales: bool = False,
 ) -> pd.DataFrame:
-    """The forecast rows: time, step, close and the bounds per coverage, close *
-    exp(+-q * sigma) (beyond the network's horizon, the last step's quantile with the
-    step's own volatility). ``scales``: also each step's ``sigma_log`` (the volatility of
-    the log close, sigma) and ``quantile_<coverage>`` (q, in sigmas)."""
+    """The forecast rows: time, step, close, the bounds per coverage, close *
+    exp(+-radius), and the quantile of each level (``model.quantiles``)."""
     step_length = interval_frequency(interval)
     last = candles["open_time"].iloc[-1]
     steps = np.arange(1, len(predicted) + 1)
@@ -234,14 +256,14 @@ def _forecast_table(
         {"open_time": pd.DatetimeIndex([last + step_length * int(k) for k in steps])}
     )
     result["step"] = steps
-    result["forecast_close"] = np.asarray(predicted, dtype="float64")
-    for coverage, values in sorted(quantiles.items()):
-        quantile = np.array([values[min(k, horizon) - 1] for k in steps])
-        radius = quantile * sigma[: len(steps)]
-        result[f"lower_{coverage}"] = result["forecast_close"] * np.exp(-radius)
-        result[f"upper_{coverage}"] = result["forecast_close"] * np.exp(radius)
-        if scales:
-            result[f"quantile_{coverage}"] = quantile.astype("float64")
-    if scales:
-        result["sigma_log"] = np.asarray(sigma[: len(steps)], dtype="float64")
+    result["forecast_close"] = close = np.asarray(predicted, dtype="float64")
+    radii = function.radius(coverages)
+    for coverage, radius in sorted(zip(coverages, radii, strict=True)):
+        label = f"{round(coverage * 100)}"
+        result[f"lower_{label}"] = close * np.exp(-radius)
+        result[f"upper_{label}"] = close * np.exp(radius)
+    if len(levels):
+        moves = function.log_quantiles(levels)
+        for level, move in zip(levels, moves, strict=True):
+            result[quantile_column(level)] = close * np.exp(move)
     return result

@@ -1,4 +1,5 @@
-"""Forecast comparison and calibration: Diebold–Mariano test, split-conformal intervals."""
+"""Forecast comparison and calibration: Diebold–Mariano test, interval score, and the
+Kupiec and Christoffersen tests of a Value-at-Risk's exceedances."""
 
 from __future__ import annotations
 
@@ -68,7 +69,18 @@ def diebold_mariano(
     n - 1 degrees of freedom; the long-run variance counts autocovariances up to lag
     ``horizon - 1``. A negative statistic means the model's errors are smaller.
     """
-    differential = np.asarray(errors_model, float) ** 2 - np.asarray(errors_reference, float) ** 2
+    return diebold_mariano_losses(
+        np.asarray(errors_model, float) ** 2, np.asarray(errors_reference, float) ** 2, horizon
+    )
+
+
+def diebold_mariano_losses(
+    loss_model: np.ndarray, loss_reference: np.ndarray, horizon: int = 1
+) -> tuple[float, float]:
+    """``diebold_mariano`` of any paired losses (squared errors, interval scores, ...):
+    statistic and two-sided p-value of equal expected loss; negative: the model's losses
+    are smaller."""
+    differential = np.asarray(loss_model, float) - np.asarray(loss_reference, float)
     n = len(differential)
     if n < 2:
         raise ValueError("The Diebold–Mariano test needs at least 2 paired forecast errors.")
@@ -96,3 +108,51 @@ def interval_score(
     alpha = 1.0 - coverage
     below, above = np.maximum(lower - actual, 0.0), np.maximum(actual - upper, 0.0)
     return (upper - lower) + (2.0 / alpha) * (below + above)
+
+
+# Twins of monitoring.scores' Kupiec and Christoffersen tests (the backtest, below
+# monitoring in the layers, cannot import them): monitoring may import these instead.
+def kupiec_p_value(exceedances: np.ndarray, probability: float) -> float:
+    """Kupiec's proportion-of-failures test: the p-value of "the bound is exceeded with
+    ``probability``" (likelihood ratio, chi-squared with one degree of freedom)."""
+    n, hits = len(exceedances), int(np.sum(exceedances))
+    if n == 0:
+        return float("nan")
+    rate = hits / n
+    null = stats.binom.logpmf(hits, n, probability)
+    fitted = stats.binom.logpmf(hits, n, rate)
+    return float(stats.chi2.sf(max(2.0 * (fitted - null), 0.0), df=1))
+
+
+def christoffersen_p_value(exceedances: np.ndarray) -> float:
+    """Christoffersen's independence test: the p-value of "an exceedance is as likely after
+    an exceedance as after none" (first-order Markov likelihood ratio, one degree of
+    freedom); 1 when the sequence has no transition to test."""
+    hits = np.asarray(exceedances, dtype=bool)
+    before, after = hits[:-1], hits[1:]
+    counts = {
+        (a, b): int(np.sum((before == a) & (after == b)))
+        for a in (False, True)
+        for b in (False, True)
+    }
+    n0, n1 = (
+        counts[(False, False)] + counts[(False, True)],
+        counts[(True, False)] + counts[(True, True)],
+    )
+    if n0 == 0 or n1 == 0:
+        return 1.0
+    pi0, pi1 = counts[(False, True)] / n0, counts[(True, True)] / n1
+    pi = (counts[(False, True)] + counts[(True, True)]) / (n0 + n1)
+
+    def log_likelihood(p: float, stay: int, move: int) -> float:
+        return stay * np.log(max(1 - p, 1e-300)) + move * np.log(max(p, 1e-300))
+
+    independent = log_likelihood(
+        pi,
+        counts[(False, False)] + counts[(True, False)],
+        counts[(False, True)] + counts[(True, True)],
+    )
+    markov = log_likelihood(pi0, counts[(False, False)], counts[(False, True)]) + log_likelihood(
+        pi1, counts[(True, False)], counts[(True, True)]
+    )
+    return float(stats.chi2.sf(max(2.0 * (markov - independent), 0.0), df=1))

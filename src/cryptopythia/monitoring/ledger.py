@@ -9,7 +9,8 @@ import pandas as pd
 
 # The forecast table's columns that identify the model (from ``load_forecaster``'s info).
 MODEL_COLUMNS = ("model_name", "model_version", "model_alias", "scaler_version")
-# What each step's bounds are made of: close * exp(+-quantile_<coverage> * sigma_log).
+# Each step's volatility of the log close (the bounds are multiples of it) and the
+# close's quantiles (``quantile_<level>``, inference.quantiles).
 SCALE_PREFIXES = ("sigma_log", "quantile_")
 
 
@@ -24,8 +25,8 @@ def ledger_rows(
 ) -> pd.DataFrame:
     """One ledger row per forecast step, keyed by model, symbol, interval, origin (the open
     time of the last candle the forecast saw) and step; ``made_by`` tells a live forecast
-    (``inference``) from a replayed one (``replay``). The bounds' scales (``sigma_log``,
-    ``quantile_<coverage>``) are kept when the forecast has them."""
+    (``inference``) from a replayed one (``replay``). ``sigma_log`` and the quantiles
+    (``quantile_<level>``) are kept when the forecast has them."""
     bounds = [c for c in forecast.columns if c.startswith(("lower_", "upper_"))]
     scales = [c for c in forecast.columns if c.startswith(SCALE_PREFIXES)]
     rows = forecast[[*MODEL_COLUMNS, "step", "forecast_close", *bounds, *scales]].copy()

@@ -7,6 +7,7 @@ from typing import Any
 
 from mlflow.tracking import MlflowClient
 
+from ..backtest.scoring import best_anchor_score
 from ..parameters import flatten
 from .aliases import version_of
 
@@ -77,12 +78,19 @@ def backtest_verdict(summary: dict[str, Any], gate: dict[str, Any]) -> tuple[boo
     """Whether a dense walk-forward lets a model compete for ``champion``: at every step its
     RMSE ratio to naive within ``max_ratio_to_naive``, no Diebold-Mariano evidence that it
     is worse than naive (one-sided p >= ``dm_worse_p_value``), 80% coverage inside
-    ``coverage_80`` and an 80% interval score at most ``max_interval_score_ratio`` times the
-    EWMA random walk's."""
+    ``coverage_80``, an 80% interval score at most ``max_interval_score_ratio`` times the
+    best random-walk anchor's at that step (the lowest of the anchors run), and at the
+    steps ``var_test_steps`` neither Kupiec's nor Christoffersen's test rejects its lower
+    quantiles as Values-at-Risk (p >= ``var_test_p_value``)."""
     low, high = (float(v) for v in gate["coverage_80"])
+    ratio = float(gate["max_interval_score_ratio"])
+    var_p = float(gate.get("var_test_p_value", 0.0))
+    var_steps = {int(step) for step in gate.get("var_test_steps", [1])}
     failures = []
     for step, values in sorted(summary["steps"].items()):
-        ewma = summary["ewma_interval_score"][step]["interval_score_80"]
+        anchor, best = best_anchor_score(summary, step)
+        anchor = anchor or "anchor"
+        score = values.get("interval_score_80", float("inf"))
         checks = {
             f"RMSE ratio {values['rmse_ratio_to_naive']:.4f} > {gate['max_ratio_to_naive']}": values[
                 "rmse_ratio_to_naive"
@@ -93,19 +101,24 @@ def backtest_verdict(summary: dict[str, Any], gate: dict[str, Any]) -> tuple[boo
             f"80% coverage {values.get('coverage_80', float('nan')):.3f} outside [{low}, {high}]": not low
             <= values.get("coverage_80", float("nan"))
             <= high,
-            f"80% interval score {values.get('interval_score_80', float('nan')):.0f} > "
-            f"{gate['max_interval_score_ratio']} x the EWMA random walk's {ewma:.0f}": not (
-                values.get("interval_score_80", float("inf"))
-                <= float(gate["max_interval_score_ratio"]) * ewma
-            ),
+            f"80% interval score {score:.0f} > {ratio} x the best anchor's ({anchor}) "
+            f"{best:.0f}": not score <= ratio * best,
         }
+        for test in ("kupiec", "christoffersen") if int(step) in var_steps else ():
+            for name, p_value in sorted(values.items()):
+                if name.startswith(f"{test}_p_") and p_value < var_p:
+                    level = name.removeprefix(f"{test}_p_")
+                    checks[
+                        f"{test.capitalize()} rejects the {level}% VaR (p {p_value:.3f} < {var_p})"
+                    ] = True
         failures += [f"step {step}: {text}" for text, failed in checks.items() if failed]
     if failures:
         return False, "walk-forward gate failed: " + "; ".join(failures) + ": not promoted"
     return True, (
         f"walk-forward gate passed at every step 1-{max(summary['steps'])} (RMSE ratio <= "
         f"{gate['max_ratio_to_naive']}, no DM evidence of worse, 80% coverage in [{low}, {high}], "
-        f"interval score <= {gate['max_interval_score_ratio']} x the EWMA random walk's)"
+        f"interval score <= {ratio} x the best anchor's, VaR tests at steps "
+        f"{sorted(var_steps)} not rejected at {var_p})"
     )
 
 

@@ -88,7 +88,14 @@ def register_forecaster(
             {key: int(registry[key]) for key in SERVING_LIMITS},
         )
     metric = registry["champion_metric"]
-    tags = version_tags(report, spec, metric, float(report["test"][metric]), run_name)
+    tags = version_tags(
+        report,
+        spec,
+        metric,
+        float(report["test"][metric]),
+        run_name,
+        volatility=forecaster.intervals["volatility"],
+    )
     versions = register_all(MlflowClient(), infos, names, tags, aliases, reason)
     mlflow.set_tags(
         {
@@ -115,9 +122,16 @@ def register_forecaster(
 
 
 def version_tags(
-    report: dict[str, Any], spec: dict[str, Any], metric: str, value: float, run_name: str
+    report: dict[str, Any],
+    spec: dict[str, Any],
+    metric: str,
+    value: float,
+    run_name: str,
+    volatility: str | None = None,
 ) -> dict[str, str]:
-    """Tags of both new versions: their test score and what they were trained for."""
+    """Tags of both new versions: their test score and what they were trained for, with
+    the volatility model of their intervals (``modelling.intervals.volatility``: per
+    market, benchmarks/risk.py's choice) as ``interval_volatility``."""
     period = report["test_period"]
     return {
         f"test_{metric}": f"{value:.6f}",
@@ -128,6 +142,7 @@ def version_tags(
         "horizon": str(spec["horizon"]),
         "interval": spec["interval"],
         "run_name": run_name,
+        **({"interval_volatility": str(volatility)} if volatility else {}),
     }
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 import skops.io
 from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature, infer_signature
-from mlflow.types import DataType, ParamSchema, ParamSpec
+from mlflow.types import ColSpec, DataType, ParamSchema, ParamSpec, Schema
 
 import cryptopythia
 
@@ -28,6 +28,7 @@ from ..candles import interval_frequency
 from ..features.errors import FeatureValuesError
 from ..model.artifacts import ArtifactError, load_network, load_scaler
 from ..model.forecaster import Forecaster, forecast, steps_until
+from ..model.quantiles import QUANTILE_PREFIX, check_levels
 from ..model.replay import series_predictions
 from .payload import RequestLimits, candles_from_payload, payload_from_candles
 from .requirements import pinned
@@ -39,11 +40,20 @@ SERVING_LIMITS = (
     "max_candles",
     "max_gap_candles",
     "max_request_rows",
+    "max_quantiles",
 )
-# The request's params: one of them, or neither (one step). No default in the schema
-# (None): the model tells "not sent" from a value sent, and refuses both at once.
+# What a model logged before max_quantiles existed allows.
+DEFAULT_MAX_QUANTILES = 99
+# The request's params: steps or target_date (one of them, or neither: one step), and
+# quantiles (levels in (0, 1): a quantile_<level> column each). No default for steps and
+# target_date (None): the model tells "not sent" from a value sent, and refuses both at
+# once; MLflow wants a list for a list param: quantiles defaults to none.
 PARAMS = ParamSchema(
-    [ParamSpec("steps", DataType.long, None), ParamSpec("target_date", DataType.string, None)]
+    [
+        ParamSpec("steps", DataType.long, None),
+        ParamSpec("target_date", DataType.string, None),
+        ParamSpec("quantiles", DataType.double, [], (-1,)),
+    ]
 )
 
 
@@ -136,6 +146,7 @@ class CandleForecasterModel(mlflow.pyfunc.PythonModel):
         with open(context.artifacts["config"]) as file:
             config = json.load(file)
         self.max_horizon = int(config["max_horizon"])
+        self.max_quantiles = int(config.get("max_quantiles", DEFAULT_MAX_QUANTILES))
         self.min_candles = max(int(config["min_candles"]), self.forecaster.min_candles)
         max_candles = max(int(config["max_candles"]), self.min_candles)
         self.limits = RequestLimits(
@@ -155,16 +166,17 @@ class CandleForecasterModel(mlflow.pyfunc.PythonModel):
             if unknown:
                 raise ValueError(
                     f"unknown param(s) {unknown}; this model takes the params "
-                    f"{', '.join(spec.name for spec in PARAMS.params)} (one of them, or "
-                    "neither for one step)."
+                    f"{', '.join(spec.name for spec in PARAMS.params)} (steps or "
+                    "target_date, or neither for one step; quantiles: a list of levels)."
                 )
+            levels = check_levels(params.get("quantiles"), self.max_quantiles)
             candles = candles_from_payload(
                 table_of(model_input), self.forecaster.interval, self.limits
             )
             steps = self._steps(candles["open_time"].iloc[-1], params)
             # The latest min_candles are all the forecast needs (equal to the full
             # history's to ~1e-7): the work per step does not grow with the request.
-            result = forecast(candles.iloc[-self.min_candles :], self.forecaster, steps)
+            result = forecast(candles.iloc[-self.min_candles :], self.forecaster, steps, levels)
         except FeatureValuesError as error:
             raise MlflowException.invalid_parameter_value(
                 f"The candles sent give NaN or infinite values of the features "
@@ -260,7 +272,8 @@ def log_candle_forecaster(
 ) -> Any:
     """Log the pyfunc (network, scaler, configuration and this package's code) to the
     active run, with a signature taking candles and the ``steps``/``target_date`` params;
-    ``limits``: max_horizon, min_candles, max_candles, max_gap_candles of a request."""
+    ``limits``: max_horizon, min_candles, max_candles, max_gap_candles, max_request_rows
+    and max_quantiles of a request."""
     with tempfile.TemporaryDirectory() as folder:
         artifacts = {
             "network": os.path.join(folder, "network.keras"),
@@ -286,20 +299,31 @@ def log_candle_forecaster(
         rows = len(example)
         limits_of_example = RequestLimits(rows, rows, rows, int(limits["max_gap_candles"]))
         output = forecast(
-            candles_from_payload(example, forecaster.interval, limits_of_example), forecaster, 1
+            candles_from_payload(example, forecaster.interval, limits_of_example),
+            forecaster,
+            1,
+            [0.05, 0.95],
         )
         output["open_time"] = output["open_time"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
         # No input schema: MLflow's would cast and check the columns before the model
         # sees them (a fractional open_time truncated over HTTP, a duplicated column
         # reported missing); payload.py checks them and says what is wrong.
-        signature = ModelSignature(outputs=infer_signature(example, output).outputs, params=PARAMS)
+        # The quantile_<level> columns are those a request asks for: optional.
+        outputs = Schema(
+            [
+                ColSpec(c.type, c.name, required=not c.name.startswith(QUANTILE_PREFIX))
+                for c in infer_signature(example, output).outputs.inputs
+            ]
+        )
+        signature = ModelSignature(outputs=outputs, params=PARAMS)
         return mlflow.pyfunc.log_model(
             name=name,
             python_model=str(Path(__file__).with_name("model_code.py")),  # models-from-code
             artifacts=artifacts,
             signature=signature,
             metadata={"registered_name": name},  # names it when its files are damaged
-            input_example=(example, {"steps": 1}),  # shown in the model page, checked by MLflow
+            # shown in the model page, checked by MLflow
+            input_example=(example, {"steps": 1, "quantiles": [0.05, 0.95]}),
             code_paths=[str(Path(cryptopythia.__file__).parent)],
             pip_requirements=pinned(
                 "mlflow",

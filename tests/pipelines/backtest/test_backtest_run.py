@@ -31,6 +31,7 @@ RELAXED = {
     "backtest.gate.dm_worse_p_value": 0.0,
     "backtest.gate.coverage_80": [0.0, 1.0],
     "backtest.gate.max_interval_score_ratio": 100.0,
+    "backtest.gate.var_test_p_value": 0.0,
 }
 INTERVAL_MODELS = {"conv1d_lstm", "naive_ewma", "naive_garch"}
 

@@ -78,12 +78,22 @@ def test_inference_pyfunc_and_http_agree(served_model):
         url,
         {
             "dataframe_split": payload.to_dict(orient="split", index=False),
-            "params": {"target_date": target},
+            "params": {"target_date": target, "quantiles": [0.01, 0.05, 0.95, 0.99]},
         },
     )
     assert status == 200, body
     served = pd.DataFrame(body["predictions"])
     np.testing.assert_allclose(served["forecast_close"], table["forecast_close"], rtol=1e-6)
+    # inference.quantiles (conf): the same quantile columns as a request asking for them
+    quantiles = ["quantile_0.01", "quantile_0.05", "quantile_0.95", "quantile_0.99"]
+    np.testing.assert_allclose(served[quantiles], table[quantiles], rtol=1e-6)
+    assert (np.diff(table[quantiles].to_numpy(), axis=1) > 0).all()
+    risk = pd.read_csv(project / "data/07_model_output/risk.csv")
+    assert list(risk["level"]) == [0.95, 0.99]
+    assert (risk["expected_shortfall"] >= risk["value_at_risk"]).all()
+    # the 95% VaR is the 5% quantile's loss
+    loss = -np.log(table["quantile_0.05"].iloc[0] / silver["close"].iloc[-1])
+    assert risk["value_at_risk"].iloc[0] == pytest.approx(loss, rel=1e-6)
     assert list(pd.to_datetime(served["open_time"], utc=True)) == expected_times
 
     # Malformed payloads: HTTP 400 with the reason, no stack trace.

@@ -109,7 +109,7 @@ def test_a_replayed_day_equals_a_forecast_made_that_day(trained_project: Path):
     made = pd.read_csv(trained_project / "data/07_model_output/forecast.csv")
     assert len(made) == len(replayed) == 30
     columns = ("forecast_close", "lower_80", "upper_80", "lower_95", "upper_95", "sigma_log")
-    for column in (*columns, "quantile_80", "quantile_95"):  # the bounds and their scales
+    for column in (*columns, "quantile_0.01", "quantile_0.99"):  # inference.quantiles too
         pd.testing.assert_series_equal(
             replayed.sort_values("step")[column].reset_index(drop=True),
             made[column],

@@ -51,7 +51,11 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             node(
                 score_backtest,
-                inputs=["backtest_network_forecasts", "backtest_baseline_forecasts"],
+                inputs=[
+                    "backtest_network_forecasts",
+                    "backtest_baseline_forecasts",
+                    "params:backtest.scoring",
+                ],
                 outputs="backtest_table",
                 name="score_backtest",
             ),

@@ -9,7 +9,8 @@ import pandas as pd
 from matplotlib.figure import Figure  # at run time: Kedro reads node type hints
 
 from ...candles import interval_of
-from ...model.forecaster import Forecaster, forecast, steps_until
+from ...model.forecaster import Forecaster, forecast_distribution, steps_until
+from ...model.quantiles import check_levels, risk_table
 from ...monitoring.ledger import active_run_id, ledger_rows
 
 logger = logging.getLogger(__name__)
@@ -17,9 +18,12 @@ logger = logging.getLogger(__name__)
 
 def forecast_to_target(
     silver: pd.DataFrame, forecaster: Forecaster, info: dict[str, Any], inference: dict[str, Any]
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The close of every candle from the next one up to ``target_date`` (or the next
-    ``default_steps``), with its intervals and the model version that made it."""
+    ``default_steps``), with its intervals, the quantiles of ``inference.quantiles`` and
+    the model version that made it; and the risk table: the next candle's Value-at-Risk
+    and Expected Shortfall of its log return at each level of ``inference.risk_levels``
+    (``model.quantiles``: the same quantile function as the intervals)."""
     candles_interval = interval_of(silver["open_time"])
     if candles_interval != forecaster.interval:
         raise ValueError(
@@ -40,9 +44,23 @@ def forecast_to_target(
             f"the last one ({silver['open_time'].iloc[-1]}), beyond inference.max_horizon="
             f"{inference['max_horizon']}: pick a nearer date or raise max_horizon."
         )
-    result = forecast(silver, forecaster, steps, scales=True)
+    quantiles = inference.get("quantiles") or []
+    levels = check_levels(quantiles, max(len(quantiles), 1), "inference.quantiles")
+    result, function = forecast_distribution(silver, forecaster, steps, levels, scales=True)
+    risk = pd.DataFrame(
+        risk_table(
+            function,
+            float(result["forecast_close"].iloc[0]),
+            float(silver["close"].iloc[-1]),
+            [float(level) for level in inference.get("risk_levels") or []],
+        ),
+        columns=["level", "value_at_risk", "expected_shortfall", "forecast_log_return"],
+    )
+    risk.insert(0, "open_time", result["open_time"].iloc[0])
+    risk.insert(1, "origin", silver["open_time"].iloc[-1])
     for key, value in info.items():
         result[key] = value
+        risk[key] = value
     logger.info(
         "Forecast %d candles, %s -> %s; last: %.2f USD.",
         steps,
@@ -50,7 +68,14 @@ def forecast_to_target(
         result["open_time"].iloc[-1],
         result["forecast_close"].iloc[-1],
     )
-    return result
+    for row in risk.itertuples():
+        logger.info(
+            "Next candle at %.0f%%: VaR %.4f, ES %.4f of the log return.",
+            100 * row.level,
+            row.value_at_risk,
+            row.expected_shortfall,
+        )
+    return result, risk
 
 
 def record_forecast(

@@ -1,5 +1,5 @@
-"""inference: registered network + scaler -> forecast to target_date (CSV + plot), recorded
-in the forecast ledger."""
+"""inference: registered network + scaler -> forecast to target_date (CSV + plot) and the
+next candle's VaR/ES (risk.csv), recorded in the forecast ledger."""
 
 from kedro.pipeline import Pipeline, node, pipeline
 
@@ -24,7 +24,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "registered_model_info",
                     "params:inference",
                 ],
-                outputs="forecast",
+                outputs=["forecast", "risk"],
                 name="forecast_to_target",
             ),
             node(

@@ -50,9 +50,10 @@ def replay_forecasts(
     the next ``inference.default_steps`` candles from the candles up to it."""
     origins = replay_origins(silver, replay, forecaster.min_candles)
     steps, run_id, now = int(inference["default_steps"]), active_run_id(), pd.Timestamp.now("UTC")
+    levels = [float(level) for level in inference.get("quantiles") or []]  # as inference's
     rows = []
     for position, origin in tqdm(origins.items(), total=len(origins), desc="replay"):
-        table = forecast(silver.iloc[: position + 1], forecaster, steps, scales=True)
+        table = forecast(silver.iloc[: position + 1], forecaster, steps, levels, scales=True)
         for key, value in info.items():
             table[key] = value
         rows.append(
