@@ -8,13 +8,8 @@ import pytest
 import scoringrules
 from scipy import stats
 
-from cryptopythia.backtest.scoring import (
-    crps_levels,
-    plot_backtest,
-    score_backtest,
-    scored_levels,
-    summarise_network,
-)
+from cryptopythia.backtest.risk_scores import crps_levels, scored_levels
+from cryptopythia.backtest.scoring import plot_backtest, score_backtest, summarise_network
 from cryptopythia.backtest.volatility import bounds, random_walk_quantiles
 from cryptopythia.model.quantiles import quantile_column
 from cryptopythia.model.statistics import interval_score

@@ -12,7 +12,7 @@ from ..candles import INTERVALS, check_interval
 from ..model.quantiles import quantile_column
 from ..model.volatility import candles_of
 from .baselines import fit_statistical, forecast_statistical, point_baselines
-from .scoring import scored_levels
+from .risk_scores import scored_levels
 from .volatility import bounds, random_walk_quantiles, random_walk_sigmas
 from .walk_forward import long_rows, refits_of
 

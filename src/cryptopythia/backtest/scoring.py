@@ -1,10 +1,8 @@
 """Scores of a walk-forward, per model overall, per step and per refit: RMSE and MAE and
 their ratios to naive, directional accuracy beside the share of up moves, interval
 coverage (overall and per volatility tercile), width and Winkler score, Diebold-Mariano
-tests against naive (squared errors) and against each random-walk anchor (80% interval
-scores), and, for the models carrying quantiles, proper scores: the CRPS
-(``scoringrules.crps_quantile`` on the quantiles at a fixed grid of levels), pinball
-losses, and Kupiec / Christoffersen tests of the lower quantiles as Values-at-Risk."""
+tests against naive (squared errors), and the risk scores of ``risk_scores`` (CRPS,
+pinball, VaR tests, DM against each random-walk anchor)."""
 
 from __future__ import annotations
 
@@ -13,63 +11,26 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import scoringrules
 from matplotlib.figure import Figure  # at run time: Kedro reads node type hints
 
-from ..model.quantiles import quantile_column
 from ..model.statistics import (
-    christoffersen_p_value,
     diebold_mariano,
-    diebold_mariano_losses,
     directional_scores,
     interval_score,
-    kupiec_p_value,
     one_sided_p_values,
+)
+from .risk_scores import (
+    ANCHOR_COVERAGE,
+    DEFAULT_SCORING,
+    anchor_interval_scores,
+    dm_against_anchors,
+    quantile_scores,
+    volatility_terciles,
 )
 
 logger = logging.getLogger(__name__)
 
 SCOPES = {"overall": [], "step": ["step"], "refit": ["refit"]}
-# backtest.scoring when a caller gives none (conf/base/parameters_backtest.yml's).
-DEFAULT_SCORING = {
-    "crps_levels": 20,
-    "pinball_levels": [0.01, 0.05, 0.95, 0.99],
-    "var_levels": [0.01, 0.05],
-}
-# RiskMetrics decay of the volatility whose terciles split the coverage.
-TERCILE_DECAY = 0.94
-# The 80% interval score every model is compared on against the anchors (DM).
-ANCHOR_COVERAGE = "80"
-
-
-def crps_levels(scoring: dict[str, Any]) -> list[float]:
-    """The CRPS's quantile levels: the midpoints (k - 0.5) / K of K equal slices of (0, 1),
-    so that scoringrules.crps_quantile's 2/K * sum of pinball losses is the midpoint rule
-    of the CRPS's integral of pinball losses over the levels."""
-    count = int(scoring["crps_levels"])
-    return [round((k + 0.5) / count, 10) for k in range(count)]
-
-
-def scored_levels(scoring: dict[str, Any] | None) -> list[float]:
-    """Every quantile level the scores read (CRPS grid, pinball and VaR levels), sorted:
-    what the walk-forwards ask each model for."""
-    scoring = scoring or DEFAULT_SCORING
-    levels = {*crps_levels(scoring), *scoring["pinball_levels"], *scoring["var_levels"]}
-    return sorted(float(level) for level in levels)
-
-
-def level_label(level: float) -> str:
-    """A level in metric names, in percent: 0.01 -> "1", 0.025 -> "2.5"."""
-    return f"{round(level * 100, 6):g}"
-
-
-def anchors_of(forecasts: pd.DataFrame) -> list[str]:
-    """The random-walk anchors (``naive_<volatility>``) whose 80% intervals a table holds."""
-    column = f"lower_{ANCHOR_COVERAGE}"
-    if column not in forecasts:
-        return []
-    models = forecasts.loc[forecasts[column].notna(), "model"].unique()
-    return [str(m) for m in models if str(m).startswith("naive_")]
 
 
 def _coverages(frame: pd.DataFrame) -> list[str]:
@@ -120,103 +81,6 @@ def _interval_scores(
     return scores
 
 
-def volatility_terciles(forecasts: pd.DataFrame) -> pd.Series:
-    """Per origin, the tercile (1 calm, 2, 3 volatile) of the market's volatility known at
-    it: a RiskMetrics EWMA (decay 0.94) of the log changes between consecutive origins'
-    last closes, the one from the latest origin included (known at the origin). The same
-    split for every model."""
-    last = forecasts.groupby("origin")["last_close"].first().sort_index()
-    returns = np.log(last).diff()
-    variance = (returns**2).ewm(alpha=1 - TERCILE_DECAY, adjust=False).mean()
-    if variance.notna().sum() < 3:
-        return pd.Series(dtype="float64")
-    return pd.qcut(variance.rank(method="first"), 3, labels=[1, 2, 3]).astype("float64")
-
-
-def _quantile_scores(group: pd.DataFrame, scoring: dict[str, Any]) -> dict[str, float]:
-    """CRPS (scoringrules.crps_quantile on the quantiles at ``crps_levels``), pinball loss
-    (scoringrules.quantile_score) at each ``pinball_levels`` and, per ``var_levels``, the
-    share of actuals below that quantile with Kupiec's and Christoffersen's p-values (the
-    rows in time order per step); none for a model without quantiles."""
-    columns = [quantile_column(level) for level in crps_levels(scoring)]
-    if not set(columns) <= set(group) or group[columns].isna().all().all():
-        return {}
-    group = group[group[columns].notna().all(axis=1)].sort_values(["step", "origin"])
-    actual = group["actual"].to_numpy(dtype="float64")
-    scores = {
-        "crps": float(
-            np.mean(
-                scoringrules.crps_quantile(
-                    actual,
-                    group[columns].to_numpy(dtype="float64"),
-                    np.asarray(crps_levels(scoring)),
-                    backend="numpy",
-                )
-            )
-        )
-    }
-    for level in scoring["pinball_levels"]:
-        forecast = group[quantile_column(level)].to_numpy(dtype="float64")
-        loss = scoringrules.quantile_score(actual, forecast, float(level), backend="numpy")
-        scores[f"pinball_{level_label(level)}"] = float(np.mean(loss))
-    for level in scoring["var_levels"]:
-        below = actual < group[quantile_column(level)].to_numpy(dtype="float64")
-        label = level_label(level)
-        scores[f"var_hits_{label}"] = float(np.mean(below))
-        scores[f"kupiec_p_{label}"] = kupiec_p_value(below, float(level))
-        scores[f"christoffersen_p_{label}"] = christoffersen_p_value(below)
-    return scores
-
-
-def _dm_against_anchors(
-    group: pd.DataFrame, anchors: dict[str, pd.Series], step: int
-) -> dict[str, float]:
-    """Diebold-Mariano of the model's 80% interval scores against each anchor's on the
-    same rows: one-sided p-values that it is better / worse than the anchor."""
-    column = f"lower_{ANCHOR_COVERAGE}"
-    if column not in group or group[column].isna().all():
-        return {}
-    actual = group["actual"].to_numpy()
-    own = interval_score(
-        actual,
-        group[column].to_numpy(),
-        group[f"upper_{ANCHOR_COVERAGE}"].to_numpy(),
-        int(ANCHOR_COVERAGE) / 100,
-    )
-    keys = list(zip(group["origin"], group["step"]))
-    scores = {}
-    for name, anchor in anchors.items():
-        if group["model"].iloc[0] == name:
-            continue
-        reference = anchor.reindex(keys).to_numpy()
-        known = np.isfinite(reference) & np.isfinite(own)
-        if known.sum() < 3 or not np.any(own[known] != reference[known]):
-            better, worse = 1.0, 1.0
-        else:
-            statistic, _ = diebold_mariano_losses(own[known], reference[known], step)
-            better, worse = one_sided_p_values(statistic, int(known.sum()))
-        prefix = f"dm_interval_{ANCHOR_COVERAGE}_vs_{name}"
-        scores[f"{prefix}_p_better"], scores[f"{prefix}_p_worse"] = better, worse
-    return scores
-
-
-def _anchor_interval_scores(forecasts: pd.DataFrame) -> dict[str, pd.Series]:
-    """Per anchor, its 80% interval score per (origin, step)."""
-    result = {}
-    for name in anchors_of(forecasts):
-        rows = forecasts[forecasts["model"] == name]
-        values = interval_score(
-            rows["actual"].to_numpy(),
-            rows[f"lower_{ANCHOR_COVERAGE}"].to_numpy(),
-            rows[f"upper_{ANCHOR_COVERAGE}"].to_numpy(),
-            int(ANCHOR_COVERAGE) / 100,
-        )
-        result[name] = pd.Series(
-            values, index=pd.MultiIndex.from_arrays([rows["origin"], rows["step"]])
-        )
-    return result
-
-
 def _dm_against_naive(group: pd.DataFrame, naive: pd.Series, step: int) -> dict[str, float]:
     """Diebold-Mariano (HLN) of a model's squared errors against naive's on the same rows;
     overlapping h-step errors count autocovariances up to lag h - 1."""
@@ -240,7 +104,7 @@ def score_backtest(
     coverages = _coverages(forecasts)
     naive = forecasts[forecasts["model"] == "naive"].set_index(["origin", "step"])["forecast"]
     terciles = volatility_terciles(forecasts)
-    anchors = _anchor_interval_scores(forecasts)
+    anchors = anchor_interval_scores(forecasts)
     rows = []
     for scope, keys in SCOPES.items():
         for key, group in forecasts.groupby(["model", *keys], sort=False):
@@ -253,9 +117,9 @@ def score_backtest(
                     "key": values[0] if values else "all",
                     **_point_scores(group),
                     **_interval_scores(group, coverages, terciles),
-                    **_quantile_scores(group, scoring),
+                    **quantile_scores(group, scoring),
                     **_dm_against_naive(group, naive, step),
-                    **_dm_against_anchors(group, anchors, step),
+                    **dm_against_anchors(group, anchors, step),
                 }
             )
     scores = pd.DataFrame(rows)

@@ -20,7 +20,7 @@ from ..model.table import prepare_model_table
 from ..model.training import fine_tune, train_model
 from ..model.volatility import fit_volatility
 from .origins import Refit, make_refits
-from .scoring import scored_levels
+from .risk_scores import scored_levels
 
 logger = logging.getLogger(__name__)
 

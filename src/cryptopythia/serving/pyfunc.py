@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import mlflow.pyfunc
-import numpy as np
 import pandas as pd
 import skops.io
 from mlflow.exceptions import MlflowException
@@ -26,10 +25,10 @@ import cryptopythia
 
 from ..candles import interval_frequency
 from ..features.errors import FeatureValuesError
-from ..model.artifacts import ArtifactError, load_network, load_scaler
+from ..model.artifacts import ArtifactError
 from ..model.forecaster import Forecaster, forecast, steps_until
 from ..model.quantiles import QUANTILE_PREFIX, check_levels
-from ..model.replay import series_predictions
+from .model_files import describe_model, forecaster_from_artifacts, warm_up
 from .payload import RequestLimits, candles_from_payload, payload_from_candles
 from .requirements import pinned
 
@@ -71,63 +70,6 @@ def params_sent() -> dict[str, Any] | None:
             return sent if isinstance(sent, dict) else None
         frame = frame.f_back
     return None
-
-
-def forecaster_from_artifacts(artifacts: dict[str, str]) -> Forecaster:
-    """A Forecaster from the pyfunc's artifact files (network, scaler, config); an
-    ArtifactError naming the file that is missing, empty or not what this project wrote."""
-    if not os.path.exists(artifacts["config"]):
-        raise ArtifactError("its configuration file config.json is missing")
-    with open(artifacts["config"]) as file:
-        config = json.load(file)
-    # skops, not pickle, with this project's own trusted types (model.artifacts)
-    scaler = load_scaler(artifacts["scaler"])
-    network = load_network(artifacts["network"])
-    return Forecaster(
-        model=network,
-        scaler=scaler,
-        spec=config["spec"],
-        feature_params=config["feature_params"],
-        interval=config["interval"],
-        shrinkage=config["shrinkage"],
-        intervals=config["intervals"],
-        # "garch": the key of the models logged before the volatility models' interface
-        volatility_params=config.get("volatility_params", config.get("garch")),
-    )
-
-
-def warm_up(forecaster: Forecaster) -> None:
-    """Trace the network's replay at the size every request replays, so the first request
-    does not pay for it (nothing to do when every shrinkage weight is 0: it is not run)."""
-    if not any(forecaster.shrinkage):
-        return
-    spec = forecaster.spec
-    rows = forecaster.replay_origins + spec["horizon"] + spec["n_timesteps"]
-    series_predictions(
-        forecaster.model, np.zeros((rows, len(spec["scaler_columns"]))), spec["n_timesteps"]
-    )
-
-
-def describe_model(artifacts: dict[str, str]) -> str:
-    """ "<name> v<version> (logged model <id>, run <id>)" of the pyfunc whose artifact files
-    these are, from its MLmodel file and the Model Registry; what is known of it when they
-    cannot be read."""
-    folder = Path(next(iter(artifacts.values()))).parent.parent  # <model>/artifacts/<file>
-    try:
-        meta = mlflow.models.Model.load(str(folder))
-    except Exception:  # an unreadable MLmodel: the folder is all there is to name
-        return f"at {folder}"
-    logged = f"logged model {meta.model_id}, run {meta.run_id}"
-    name = meta.metadata.get("registered_name") if meta.metadata else None
-    try:
-        versions = mlflow.MlflowClient().search_model_versions(f"name='{name}'") if name else []
-        source = f"models:/{meta.model_id}"  # a version's source: the logged model
-        version = next(
-            v.version for v in versions if source == v.source or v.model_id == meta.model_id
-        )
-    except Exception:  # no registry reachable, or not registered: the ids still name it
-        return f"{name or 'pyfunc'} ({logged})"
-    return f"{name} v{version} ({logged})"
 
 
 class CandleForecasterModel(mlflow.pyfunc.PythonModel):
