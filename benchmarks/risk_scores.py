@@ -8,8 +8,12 @@ from typing import Any
 import numpy as np
 import scoringrules as sr
 
-from cryptopythia.model.statistics import diebold_mariano, interval_score
-from cryptopythia.monitoring.scores import christoffersen_p_value, kupiec_p_value
+from cryptopythia.model.statistics import (
+    christoffersen_p_value,
+    diebold_mariano,
+    interval_score,
+    kupiec_p_value,
+)
 
 # Central coverages whose conformal quantiles make the predictive quantiles: levels
 # (1 - c) / 2 and (1 + c) / 2, plus the median (the naive move, 0).

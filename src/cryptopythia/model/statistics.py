@@ -110,8 +110,8 @@ def interval_score(
     return (upper - lower) + (2.0 / alpha) * (below + above)
 
 
-# Twins of monitoring.scores' Kupiec and Christoffersen tests (the backtest, below
-# monitoring in the layers, cannot import them): monitoring may import these instead.
+# Value-at-Risk backtests: the walk-forward's (backtest) and the live monitor's
+# (monitoring) one home.
 def kupiec_p_value(exceedances: np.ndarray, probability: float) -> float:
     """Kupiec's proportion-of-failures test: the p-value of "the bound is exceeded with
     ``probability``" (likelihood ratio, chi-squared with one degree of freedom)."""

@@ -11,56 +11,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..model.statistics import interval_score
+from ..model.statistics import christoffersen_p_value, interval_score, kupiec_p_value
 from .realised import coverages_of
 
 GROUP = ["model_name", "model_version", "step"]
-
-
-def kupiec_p_value(exceedances: np.ndarray, probability: float) -> float:
-    """Kupiec's proportion-of-failures test: the p-value of "the bound is exceeded with
-    ``probability``" (likelihood ratio, chi-squared with one degree of freedom)."""
-    n, hits = len(exceedances), int(np.sum(exceedances))
-    if n == 0:
-        return float("nan")
-    rate = hits / n
-    null = stats.binom.logpmf(hits, n, probability)
-    fitted = stats.binom.logpmf(hits, n, rate)
-    return float(stats.chi2.sf(max(2.0 * (fitted - null), 0.0), df=1))
-
-
-def christoffersen_p_value(exceedances: np.ndarray) -> float:
-    """Christoffersen's independence test: the p-value of "an exceedance is as likely after
-    an exceedance as after none" (first-order Markov likelihood ratio, one degree of
-    freedom); 1 when the sequence has no transition to test."""
-    hits = np.asarray(exceedances, dtype=bool)
-    before, after = hits[:-1], hits[1:]
-    counts = {
-        (a, b): int(np.sum((before == a) & (after == b)))
-        for a in (False, True)
-        for b in (False, True)
-    }
-    n0, n1 = (
-        counts[(False, False)] + counts[(False, True)],
-        counts[(True, False)] + counts[(True, True)],
-    )
-    if n0 == 0 or n1 == 0:
-        return 1.0
-    pi0, pi1 = counts[(False, True)] / n0, counts[(True, True)] / n1
-    pi = (counts[(False, True)] + counts[(True, True)]) / (n0 + n1)
-
-    def log_likelihood(p: float, stay: int, move: int) -> float:
-        return stay * np.log(max(1 - p, 1e-300)) + move * np.log(max(p, 1e-300))
-
-    independent = log_likelihood(
-        pi,
-        counts[(False, False)] + counts[(True, False)],
-        counts[(False, True)] + counts[(True, True)],
-    )
-    markov = log_likelihood(pi0, counts[(False, False)], counts[(False, True)]) + log_likelihood(
-        pi1, counts[(True, False)], counts[(True, True)]
-    )
-    return float(stats.chi2.sf(max(2.0 * (markov - independent), 0.0), df=1))
 
 
 def window_scores(rows: pd.DataFrame) -> dict[str, float]:
