@@ -201,3 +201,31 @@ def test_a_bronze_lock_in_a_read_only_folder_is_named(tmp_path):
     message = str(error.value)
     assert f"Could not write {folder / 'bronze.csv.lock'}" in message
     assert f"({code})" in message and "Nothing ran" in message
+
+
+def test_the_bronze_lock_reads_its_timeout_when_the_run_starts(tmp_path):
+    # context.params before the run type-checks the parameters against every registered
+    # pipeline (each pair's), not only the run's: a second check that grew with the pairs.
+    from cryptopythia.data_hooks import DataLockHook
+
+    class Context:
+        reads = 0
+
+        @property
+        def params(self):
+            self.reads += 1
+            return {"data_engineering": {"lock_timeout_seconds": "abc"}}
+
+    context = Context()
+    hook = DataLockHook()
+    hook.after_context_created(context)
+    assert context.reads == 0
+    catalog = SimpleNamespace(
+        config_resolver=SimpleNamespace(
+            resolve_pattern=lambda name: {"filepath": str(tmp_path / "bronze.csv")}
+        )
+    )
+    pipeline = SimpleNamespace(all_outputs=lambda: {"ethusdt_1d.bronze"})
+    with pytest.raises(ValueError, match=r"lock_timeout_seconds='abc' is not a number"):
+        hook.before_pipeline_run(pipeline, catalog)
+    assert context.reads == 1

@@ -90,10 +90,20 @@ class DataLockHook:
     def __init__(self) -> None:
         self._locks: list[Any] = []
         self._timeout: Any = None
+        self._context: Any = None
 
     @hook_impl
     def after_context_created(self, context: Any) -> None:
-        self._timeout = (context.params.get("data_engineering") or {}).get("lock_timeout_seconds")
+        # The parameters are read when the run starts, not here: ``context.params`` here
+        # would type-check the parameters against every registered pipeline (Kedro scopes
+        # that check to the run's pipelines only once the run has started), a second check
+        # of the whole project that grew with the pairs listed.
+        self._context = context
+
+    def _read_timeout(self) -> None:
+        if self._context is not None:
+            parameters = self._context.params.get("data_engineering") or {}
+            self._timeout = parameters.get("lock_timeout_seconds")
 
     def _timeout_seconds(self) -> float:
         """``data_engineering.lock_timeout_seconds`` as a number; a clear error if not."""
@@ -117,6 +127,8 @@ class DataLockHook:
         from .datasets.mlflow_artifact_dataset import is_local
 
         outputs = sorted(n for n in pipeline.all_outputs() if n.rsplit(".", 1)[-1] == "bronze")
+        if outputs:
+            self._read_timeout()
         timeout = self._timeout_seconds() if outputs else 0.0
         for name in outputs:
             path = str(_entry(catalog, name).get("filepath", ""))
