@@ -2,10 +2,10 @@
 
 ``pairs`` in parameters (conf/<env>/parameters_pairs.yml) lists symbols and intervals; every
 (symbol, interval) becomes a Kedro namespace such as ``ethusdt_1d``. The pipelines are
-registered once per namespace (``pipeline_registry``), their datasets come from the
-catalog's dataset factories (``"{pair}.bronze"`` ... in catalog_pairs.yml) and their
-parameters are the global ones with the pair's own values on top, expanded here by the
-project's config loader. An empty list keeps the single, un-namespaced pair of
+registered once per namespace (``pipeline_registry``), their datasets come from dataset
+factories (``"{pair}.bronze"`` ...) made here from the single-pair catalog entries, and
+their parameters are the global ones with the pair's own values on top: the project's
+config loader writes both. An empty list keeps the single, un-namespaced pair of
 ``data_engineering.symbol``/``interval`` with today's paths and registry names.
 """
 
@@ -31,6 +31,10 @@ PAIR_SECTIONS = (
     "replay",
     "monitor",
 )
+# Catalog entries without a copy per pair: shared by every pair (one Binance client, one
+# rate limit), and the tables across pairs (``pairs_training_summary`` ...).
+SHARED_DATASETS = frozenset({"binance_client"})
+ACROSS_PAIRS_PREFIX = "pairs_"
 _SYMBOL = re.compile(r"^[A-Z0-9]{2,20}$")
 
 
@@ -149,14 +153,75 @@ def expand_pairs(parameters: dict[str, Any]) -> dict[str, Any]:
     return {**parameters, **{p.namespace: pair_parameters(parameters, p) for p in pairs}}
 
 
+def _has_braces(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_has_braces(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_braces(item) for item in value)
+    return isinstance(value, str) and ("{" in value or "}" in value)
+
+
+def _in_pair_folder(filepath: str) -> str:
+    """``data/01_raw/bronze.csv`` -> ``data/01_raw/pairs/{pair}/bronze.csv``."""
+    folder, slash, name = filepath.rpartition("/")
+    return f"{folder}{slash}pairs/{{pair}}/{name}"
+
+
+def pair_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """The dataset factory of every pair's copy of a single-pair catalog entry: the same
+    type and options, its file in ``<layer folder>/pairs/{pair}/`` (the entry's own or,
+    for a dataset that wraps another, e.g. an MLflow artifact, the wrapped one's), its
+    MLflow artifacts under ``{pair}/`` and its MLflow metrics prefixed ``{pair}.``."""
+    factory = copy.deepcopy(entry)
+    for level in (factory, factory.get("dataset")):
+        if isinstance(level, dict) and isinstance(level.get("filepath"), str):
+            level["filepath"] = _in_pair_folder(level["filepath"])
+    if "artifact_path" in factory:
+        path = factory["artifact_path"]
+        factory["artifact_path"] = f"{{pair}}/{path}" if path else "{pair}"
+    if factory.get("prefix"):
+        factory["prefix"] = f"{{pair}}.{factory['prefix']}"
+    return factory
+
+
+def with_pair_factories(catalog: dict[str, Any]) -> dict[str, Any]:
+    """``catalog`` plus a ``"{pair}.<name>"`` dataset factory for every single-pair entry
+    (not a factory itself, not shared, not a table across pairs). A factory the catalog
+    writes itself (conf/<env>/catalog*.yml: ``"{pair}.<name>"``) is kept as written."""
+    factories = {}
+    for name, entry in catalog.items():
+        factory_name = f"{{pair}}.{name}"
+        if (
+            not isinstance(entry, dict)
+            or "{" in name
+            or name.startswith(("_", ACROSS_PAIRS_PREFIX))
+            or name in SHARED_DATASETS
+            or factory_name in catalog
+        ):
+            continue
+        if _has_braces(entry):
+            raise ValueError(
+                f"The catalog entry {name!r} has braces in its options: a dataset factory "
+                f"formats them with the matched name, so the pairs' {factory_name!r} cannot "
+                f"be made from it. Write {factory_name!r} in conf/base/catalog_pairs.yml."
+            )
+        factories[factory_name] = pair_entry(entry)
+    return {**catalog, **factories}
+
+
 class PairsConfigLoader(OmegaConfigLoader):
     """Kedro's OmegaConfigLoader whose parameters also hold every listed pair's namespaced
     copy (``ethusdt_1d.modelling`` ...), with runtime ``--params`` already applied to the
-    global sections they are copied from."""
+    global sections they are copied from, and whose catalog holds the dataset factories of
+    the pairs' datasets (``"{pair}.bronze"`` ...), made from the single-pair entries."""
 
     def __getitem__(self, key: str) -> dict[str, Any]:
         config = super().__getitem__(key)
-        return expand_pairs(config) if key == "parameters" else config
+        if key == "parameters":
+            return expand_pairs(config)
+        if key == "catalog":
+            return with_pair_factories(config)
+        return config
 
 
 def session_pairs() -> list[Pair]:
