@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,7 +96,8 @@ def listed_pairs(parameters: dict[str, Any]) -> list[Pair]:
             f"({', '.join(INTERVALS)}); fix conf/<env>/parameters_pairs.yml."
         )
     pairs = [Pair(str(s).upper(), str(i)) for s in symbols for i in intervals]
-    duplicated = sorted({p.namespace for p in pairs if pairs.count(p) > 1})
+    counts = Counter(pairs)  # not pairs.count(p) for each: the square of the list's length
+    duplicated = sorted({p.namespace for p in pairs if counts[p] > 1})
     if duplicated:
         raise ValueError(f"pairs: {duplicated} listed twice; list each symbol once.")
     return pairs

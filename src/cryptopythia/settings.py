@@ -28,7 +28,12 @@ warnings.filterwarnings(
     "ignore", message=r"Hint: Inferred schema contains integer column", category=UserWarning
 )
 
+from cryptopythia.kedro_startup import speed_up_start  # noqa: E402
 from cryptopythia.pairs import PairsConfigLoader  # noqa: E402
+
+# Kedro's start-up costs that grow with a run's datasets (many pairs: tens of thousands),
+# taken out without changing what it does (kedro_startup.py).
+speed_up_start()
 
 # Kedro's OmegaConfigLoader, plus a namespaced copy of the parameters per listed pair.
 CONFIG_LOADER_CLASS = PairsConfigLoader

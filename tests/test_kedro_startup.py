@@ -1,0 +1,61 @@
+"""Kedro's start-up costs that grow with a run's datasets (cryptopythia.kedro_startup),
+taken out by the project's settings without changing what Kedro does."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+import parse
+import pytest
+from kedro.io.catalog_config_resolver import CatalogConfigResolver
+from kedro.io.memory_dataset import _infer_copy_mode
+
+import cryptopythia.settings  # noqa: F401  (a run's settings: applies both)
+from cryptopythia.kedro_startup import remember_missing_modules
+
+FACTORIES = {
+    "{pair}.bronze": {"type": "pandas.CSVDataset", "filepath": "data/01_raw/pairs/{pair}/b.csv"},
+    "{pair}.silver": {"type": "pandas.CSVDataset", "filepath": "data/02/pairs/{pair}/s.csv"},
+    "{a}.{b}.gold": {"type": "pandas.CSVDataset", "filepath": "{a}/{b}.csv", "sep": ";"},
+}
+
+
+def test_a_missing_optional_module_is_imported_once(monkeypatch):
+    # Kedro's MemoryDataset tries `import ibis` at each save without a copy mode (every
+    # parameter of every pair): each failed import searched sys.path again.
+    if importlib.util.find_spec("ibis") is not None and sys.modules.get("ibis") is not None:
+        pytest.skip("ibis is installed here")
+    assert "ibis" in sys.modules and sys.modules["ibis"] is None
+    with pytest.raises(ModuleNotFoundError):
+        import ibis  # noqa: F401
+    assert importlib.util.find_spec("ibis") is None
+    assert _infer_copy_mode({"a": 1}) == "deepcopy"
+    monkeypatch.delitem(sys.modules, "json")  # an installed module is never recorded
+    assert remember_missing_modules(("json", "no_such_module_here")) == ["no_such_module_here"]
+    assert sys.modules["no_such_module_here"] is None
+    monkeypatch.delitem(sys.modules, "no_such_module_here")
+
+
+def test_dataset_factories_compile_each_pattern_once(monkeypatch):
+    built = []
+    init = parse.Parser.__init__
+
+    def counting(self, format, *args, **kwargs):
+        built.append(format)
+        init(self, format, *args, **kwargs)
+
+    monkeypatch.setattr(parse.Parser, "__init__", counting)
+    resolver = CatalogConfigResolver(FACTORIES, default_runtime_patterns={})
+    for pair in ("ethusdt_1d", "solusdt_1d", "adausdt_4h"):
+        assert resolver.resolve_pattern(f"{pair}.bronze") == {
+            "type": "pandas.CSVDataset",
+            "filepath": f"data/01_raw/pairs/{pair}/b.csv",
+        }
+        assert resolver.match_dataset_pattern(f"{pair}.typed_candles") is None
+    assert resolver.resolve_pattern("x.y.gold") == {
+        "type": "pandas.CSVDataset",
+        "filepath": "x/y.csv",
+        "sep": ";",
+    }
+    assert len(built) <= len(FACTORIES), built  # each pattern once, whatever the names
