@@ -59,3 +59,28 @@ def test_dataset_factories_compile_each_pattern_once(monkeypatch):
         "sep": ";",
     }
     assert len(built) <= len(FACTORIES), built  # each pattern once, whatever the names
+
+
+def test_dataset_classes_are_looked_up_once(monkeypatch):
+    from kedro.io import core
+
+    core._load_obj.cache_clear()
+    loads = []
+    load_obj = core.load_obj
+
+    def counting(path):
+        loads.append(path)
+        return load_obj(path)
+
+    monkeypatch.setattr(core, "load_obj", counting)
+    for _ in range(3):
+        dataset_class, config = core.parse_dataset_definition(
+            {"type": "pandas.CSVDataset", "filepath": "x.csv"}
+        )
+        assert dataset_class.__name__ == "CSVDataset" and config == {"filepath": "x.csv"}
+    first = len(loads)
+    assert first >= 2  # kedro.io.pandas (missing), then kedro_datasets.pandas
+    assert core.parse_dataset_definition({"type": "pandas.CSVDataset"})[0] is dataset_class
+    assert len(loads) == first, loads
+    with pytest.raises(core.DatasetError, match="not found"):
+        core.parse_dataset_definition({"type": "pandas.NoSuchDataset"})

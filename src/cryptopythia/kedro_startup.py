@@ -1,7 +1,7 @@
-"""Two costs of a Kedro 1.7 run's start-up that grow with its datasets, taken out without
+"""Three costs of a Kedro 1.7 run's start-up that grow with its datasets, taken out without
 changing what Kedro does: with hundreds of listed pairs a run has tens of thousands of
-datasets (every parameter of every pair is one), and these two costs were most of the
-minutes before its first node (docs/pairs.md: Start-up with many pairs).
+datasets (every parameter of every pair is one), and these costs were most of the minutes
+before its first node (docs/pairs.md: Start-up with many pairs).
 
 - Kedro's ``MemoryDataset`` runs ``import ibis`` each time it stores a value without a
   copy mode (every parameter dataset). Python does not remember a failed import, so
@@ -10,6 +10,9 @@ minutes before its first node (docs/pairs.md: Start-up with many pairs).
 - Kedro's dataset factories match a name with ``parse.parse(pattern, name)``, which
   compiles the pattern into a regular expression at every call: some 80 calls for each
   dataset of the run (``"{pair}.bronze"`` and the other factories, tried in turn).
+- Kedro finds a dataset's class (``type: pandas.CSVDataset``) by importing it under each
+  of its default packages in turn (``kedro.io.pandas``, ``kedro_datasets.pandas`` ...),
+  failed imports included, again for every dataset of the run.
 """
 
 from __future__ import annotations
@@ -65,7 +68,17 @@ def cache_dataset_pattern_parsers() -> None:
     catalog_config_resolver.parse = _cached_parse  # type: ignore[attr-defined]
 
 
+def cache_dataset_classes() -> None:
+    """Make Kedro look each dataset class path up once (found or not: the same answer
+    for the whole process, as the installed packages are)."""
+    from kedro.io import core
+
+    if not hasattr(core._load_obj, "cache_info"):
+        core._load_obj = functools.lru_cache(maxsize=1024)(core._load_obj)
+
+
 def speed_up_start() -> None:
-    """Both, before a session builds its catalog (settings.py)."""
+    """All three, before a session builds its catalog (settings.py)."""
     remember_missing_modules()
     cache_dataset_pattern_parsers()
+    cache_dataset_classes()

@@ -144,3 +144,21 @@ def test_a_listed_4h_pair_gets_the_intraday_environments_settings(kedro_project)
     assert intraday["modelling"]["intervals"]["calibration_window"] == 340
     for key in ("n_origins", "refit_every"):
         assert listed["ethusdt_4h"]["backtest"][key] == intraday["backtest"][key]
+
+
+def test_a_long_list_is_checked_for_repeats_in_one_pass(monkeypatch):
+    # pairs.count(p) for every pair compared each pair with every other: 250,000
+    # comparisons for 500 pairs, at every read of the parameters.
+    compared = []
+    equal = Pair.__eq__
+
+    def counting(self, other):
+        compared.append(other)
+        return equal(self, other)
+
+    monkeypatch.setattr(Pair, "__eq__", counting)
+    symbols = [f"S{i:04d}USDT" for i in range(300)]
+    assert len(listed_pairs({"pairs": {"symbols": symbols, "intervals": ["1d"]}})) == 300
+    assert len(compared) < 1000
+    with pytest.raises(ValueError, match=r"\['s0001usdt_1d'\] listed twice"):
+        listed_pairs({"pairs": {"symbols": [*symbols, "S0001USDT"], "intervals": ["1d"]}})
