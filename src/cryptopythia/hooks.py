@@ -31,7 +31,12 @@ class ProjectConfigHook:
 
         remember_config_loader(context.config_loader)
         # A pipeline set built for another session of this process may list other pairs.
+        # configure() forgets which pipelines the run asked for (Kedro records them before
+        # the context exists): ask again, so the registry builds only those.
+        requested = getattr(pipelines, "_requested_pipelines", None)
         pipelines.configure(f"{PACKAGE_NAME}.pipeline_registry")
+        if requested is not None:
+            pipelines.set_requested(requested)
 
     @hook_impl
     def after_pipeline_run(self) -> None:

@@ -32,12 +32,21 @@ def _find_all_pipelines() -> dict[str, Pipeline]:
     }
 
 
-def _with_combinations(stages: dict[str, Pipeline]) -> dict[str, Pipeline]:
-    """The stages plus ``training`` and ``forecast``, the runs users ask for by name."""
-    combined = dict(stages)
-    combined["training"] = Pipeline([stages[s] for s in TRAINING_STAGES])
+# The registered pipelines made of several stages.
+COMBINATIONS = {
+    "training": TRAINING_STAGES,
     # `kedro run --pipeline forecast`: refresh the candles, then forecast.
-    combined["forecast"] = Pipeline([stages["data_engineering"], stages["inference"]])
+    "forecast": ("data_engineering", "inference"),
+}
+
+
+def _with_combinations(stages: dict[str, Pipeline]) -> dict[str, Pipeline]:
+    """The stages plus ``training`` and ``forecast`` (those whose stages are given), the
+    runs users ask for by name."""
+    combined = dict(stages)
+    for name, parts in COMBINATIONS.items():
+        if all(part in stages for part in parts):
+            combined[name] = Pipeline([stages[part] for part in parts])
     return combined
 
 
@@ -52,23 +61,45 @@ def _per_pair(single: Pipeline, pairs: list[Pair]) -> Pipeline:
     return Pipeline([pipeline(single, namespace=p.namespace, inputs=shared) for p in pairs])
 
 
+def _requested_stages(stages: dict[str, Pipeline]) -> set[str]:
+    """The stages of the pipelines this run asked for (``kedro run --pipelines``); all of
+    them when it asked for none, for ``__default__`` or for no registered name.
+
+    Kedro 1.7 records the requested names before it loads the registry and its own
+    ``find_pipelines`` builds only those; so does this registry when pairs are listed, as
+    namespacing every stage for every pair was a large part of the start-up (the
+    ``_requested_pipelines`` it reads is the attribute ``find_pipelines`` reads).
+    """
+    from kedro.framework.project import pipelines as project_pipelines
+
+    requested = getattr(project_pipelines, "_requested_pipelines", None)
+    known = set(stages) | set(COMBINATIONS)
+    if not requested or "__default__" in requested or not known & set(requested):
+        return set(stages)
+    return {part for name in requested if name in known for part in COMBINATIONS.get(name, (name,))}
+
+
 def register_pipelines() -> dict[str, Pipeline]:
     """Register the stage pipelines, ``training`` and ``forecast``: once, or, when the
     parameters list ``pairs``, once per pair in its namespace plus a summary across pairs.
 
-    Each stage is namespaced once per pair; ``training`` and ``forecast`` combine those
-    namespaced stages, as they combine the single stages.
+    With pairs, each stage a run needs is namespaced once per pair (only those of the
+    pipelines the run asked for, as Kedro's ``find_pipelines``); ``training`` and
+    ``forecast`` combine those namespaced stages, as they combine the single stages.
     """
     stages = _find_all_pipelines()
     pairs = session_pairs()
     if not pairs:
         pipelines = _with_combinations(stages)
     else:
+        needed = _requested_stages(stages)
         pipelines = _with_combinations(
-            {name: _per_pair(single, pairs) for name, single in stages.items()}
+            {name: _per_pair(single, pairs) for name, single in stages.items() if name in needed}
         )
         summaries = create_summary_pipelines([p.namespace for p in pairs])
         for name, summary in summaries.items():
-            pipelines[name] = Pipeline([pipelines[name], summary])
-    pipelines["__default__"] = pipelines["training"]
+            if name in pipelines:
+                pipelines[name] = Pipeline([pipelines[name], summary])
+    if "training" in pipelines:
+        pipelines["__default__"] = pipelines["training"]
     return pipelines

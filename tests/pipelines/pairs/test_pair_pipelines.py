@@ -4,7 +4,9 @@ pipeline per pair, built in time that grows with the pairs, not with their squar
 from __future__ import annotations
 
 from importlib import import_module
+from types import SimpleNamespace
 
+from kedro.framework.project import pipelines as project_pipelines
 from kedro.pipeline import Pipeline, pipeline
 
 from cryptopythia import pipeline_registry
@@ -19,8 +21,10 @@ def synthetic_pairs(count: int) -> list[Pair]:
     return [Pair(f"S{i:04d}USDT", "1d") for i in range(count)]
 
 
-def registered(monkeypatch, pairs: list[Pair]) -> dict[str, Pipeline]:
+def registered(monkeypatch, pairs: list[Pair], requested=None) -> dict[str, Pipeline]:
+    """The registry's pipelines for ``pairs``, when a run asked for ``requested``."""
     monkeypatch.setattr(pipeline_registry, "session_pairs", lambda: pairs)
+    monkeypatch.setattr(project_pipelines, "_requested_pipelines", requested)
     return pipeline_registry.register_pipelines()
 
 
@@ -74,3 +78,39 @@ def test_each_pair_gets_every_registered_pipeline_in_its_namespace(monkeypatch):
             ), got.name
     assert listed["__default__"] is listed["training"]
     assert "s0001usdt_1d.update_bronze" in {n.name for n in listed["forecast"].nodes}
+
+
+def test_with_pairs_a_run_gets_only_the_pipelines_it_asked_for(monkeypatch):
+    # as Kedro 1.7's find_pipelines: `kedro run --pipelines training` namespaces the
+    # training stages for every pair, not backtest, inference, monitor and replay too
+    pairs = synthetic_pairs(2)
+    every = registered(monkeypatch, pairs)
+    training = registered(monkeypatch, pairs, ["training"])
+    assert training.keys() == {"data_engineering", "feature_engineering", "modelling"} | {
+        "training",
+        "__default__",
+    }
+    assert set(training["training"].nodes) == set(every["training"].nodes)
+    assert set(training["modelling"].nodes) == set(every["modelling"].nodes)  # + its summary
+    forecast = registered(monkeypatch, pairs, ["forecast", "backtest"])
+    for name in ("forecast", "backtest"):
+        assert set(forecast[name].nodes) == set(every[name].nodes)
+    assert "training" not in forecast
+    for asked in (None, ["__default__"], ["no_such_pipeline"]):  # Kedro then lists them all
+        assert registered(monkeypatch, pairs, asked).keys() == every.keys()
+    assert registered(monkeypatch, [], ["training"]).keys() == every.keys()  # no pairs: all
+
+
+def test_the_session_hook_keeps_the_pipelines_the_run_asked_for(monkeypatch):
+    from cryptopythia.hooks import ProjectConfigHook
+    from cryptopythia.session_config import forget_config_loader
+
+    monkeypatch.setattr(project_pipelines, "_pipelines_module", None)
+    monkeypatch.setattr(project_pipelines, "_requested_pipelines", None)
+    project_pipelines.set_requested(["training"])
+    try:
+        ProjectConfigHook().after_context_created(SimpleNamespace(config_loader=None))
+        assert project_pipelines._requested_pipelines == ["training"]
+    finally:
+        forget_config_loader()
+        project_pipelines.configure(None)
