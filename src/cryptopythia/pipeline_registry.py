@@ -8,14 +8,12 @@ from importlib import import_module
 from kedro.pipeline import Pipeline, pipeline
 
 from cryptopythia import pipelines as pipelines_package
-from cryptopythia.pairs import Pair, session_pairs
+from cryptopythia.pairs import SHARED_DATASETS, Pair, session_pairs
 from cryptopythia.pipelines.pairs import create_summary_pipelines
 
 # `kedro run --pipeline training`: the stages, in order, that take Binance candles to a
 # registered model.
 TRAINING_STAGES = ("data_engineering", "feature_engineering", "modelling")
-# Shared by every pair: one Binance client (one rate limit).
-SHARED_DATASETS = {"binance_client"}
 
 
 def _find_all_pipelines() -> dict[str, Pipeline]:
