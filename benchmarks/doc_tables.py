@@ -46,6 +46,7 @@ TABLES: dict[str, render.Renderer] = {
     "dump_memory": render.dump_memory,
     "scale": render.scale,
     "scale_pairs": render.scale_pairs,
+    "scale_startup": render.scale_startup,
     "monitor_alarms": render.monitor_alarms,
     "monitor_replay": render.monitor_replay,
     "skill_runs": skill.skill_runs,

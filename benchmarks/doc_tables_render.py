@@ -212,6 +212,39 @@ def scale(results: Path) -> str:
     return markdown(["runner", "pairs", "wall time (s)", "per pair (s)", "speed-up"], rows, "lrrrr")
 
 
+def scale_startup(results: Path) -> str:
+    """Seconds from `kedro run` to the first node per listed pair count, before and after
+    the start-up fixes (scale_startup.json)."""
+    d = load(results, "scale_startup")
+    before, after = d.get("before", {}), d["after"]
+
+    def cell(runs: dict[str, Any], count: str) -> str:
+        run = (runs.get("pairs") or {}).get(count)
+        if run is None:
+            return "–"
+        if run["seconds_median"] is None:
+            return f"no node after {num(runs['timeout_seconds'])} s"
+        return num(run["seconds_median"], 1)
+
+    def load_range(count: str) -> str:
+        loads = [
+            x
+            for r in (before, after)
+            for x in (r.get("pairs") or {}).get(count, {}).get("load_average_1min", [])
+        ]
+        return f"{min(loads):.1f}–{max(loads):.1f}" if loads else ""
+
+    counts = sorted(after["pairs"], key=int)
+    rows = [[c, cell(before, c), cell(after, c), load_range(c)] for c in counts]
+    header = [
+        "pairs listed",
+        f"before (s, {before.get('repeats', 1)} run)",
+        f"after (s, median of {after['repeats']})",
+        "load average (1 min)",
+    ]
+    return markdown(header, rows, "rrrr")
+
+
 def scale_pairs(results: Path) -> str:
     """Each pair's test RMSE ratio to naive in the scale run (scale.json)."""
     pairs = sorted(load(results, "scale")["skill"], key=lambda p: p["rmse_ratio_to_naive"])
