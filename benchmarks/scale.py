@@ -35,6 +35,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,9 @@ def seconds_to_first_node(project: Path, timeout: float) -> float | None:
         start_new_session=True,  # its own process group: stopped whole
     )
     seconds, tail = None, []
+    # the start-up logs nothing for minutes: stopped from a timer, not between lines
+    stop = threading.Timer(timeout, os.killpg, (process.pid, signal.SIGTERM))
+    stop.start()
     try:
         assert process.stdout is not None
         for line in process.stdout:
@@ -125,10 +129,10 @@ def seconds_to_first_node(project: Path, timeout: float) -> float | None:
             if "Running node" in line:
                 seconds = time.perf_counter() - start
                 break
-            if time.perf_counter() - start > timeout:
-                break
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        stop.cancel()
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
         process.wait()
     if seconds is None and time.perf_counter() - start <= timeout:
         sys.exit(f"The run ended before its first node:\n{''.join(tail)}")
