@@ -9,6 +9,7 @@ import signal
 from pathlib import Path
 
 import dask
+import distributed  # noqa: F401  (config loaded before dask.config.set: see below)
 import pandas as pd
 import pytest
 from kedro.io import DataCatalog, MemoryDataset
@@ -62,6 +63,9 @@ def test_a_node_whose_worker_dies_runs_again_on_a_live_worker(tmp_path):
 
 
 def test_a_node_that_always_kills_its_worker_fails_the_run_naming_its_pair(tmp_path):
+    # distributed is imported above: dask.config.set's exit would otherwise drop the whole
+    # "distributed" section it did not see, and later LocalClusters in this process fail
+    # with KeyError 'distributed'.
     with (
         dask.config.set({"distributed.scheduler.allowed-failures": 1}),
         pytest.raises(RuntimeError, match=r"ethusdt_1d\.closes \(pair ethusdt_1d\): KilledWorker"),

@@ -38,6 +38,7 @@ class _CappedStream(io.RawIOBase):
         super().__init__()
         self._stream, self._source, self._max_bytes = stream, source, max_bytes
         self.bytes_read = 0
+        self.binary = False  # a NUL byte seen: no text file
         self._line_bytes = 0  # since the last line end
 
     def readable(self) -> bool:
@@ -48,6 +49,7 @@ class _CappedStream(io.RawIOBase):
         size = len(data)
         buffer[:size] = data
         self.bytes_read += size
+        self.binary = self.binary or b"\x00" in data
         if self.bytes_read > self._max_bytes:
             raise ValueError(
                 f"Kline dump {self._source} unpacks to more than "
@@ -150,7 +152,8 @@ def read_kline_csv(
     """One dump CSV (header or not, 7 to 12 columns), streamed: its candles in Binance's
     column order with their data row numbers (``_row``), and the state of the read (the
     candles it skipped as older than ``since_ms``, the exact repeats it dropped)."""
-    capped = io.BufferedReader(_CappedStream(stream, source, max_bytes), 1 << 20)
+    stream_reader = _CappedStream(stream, source, max_bytes)
+    capped = io.BufferedReader(stream_reader, 1 << 20)
     state, tables = KlineChunks(source, since_ms), []
     try:
         chunks = pd.read_csv(capped, header=None, chunksize=_CHUNK_ROWS, encoding="utf-8")
@@ -159,6 +162,11 @@ def read_kline_csv(
     except pd.errors.EmptyDataError:
         pass
     except pd.errors.ParserError as error:
+        if stream_reader.binary:
+            raise ValueError(
+                f"Kline dump {source} is not UTF-8 text: it holds NUL bytes, a binary file. "
+                f"{WHAT_A_DUMP_IS}"
+            ) from error
         raise ValueError(
             f"Kline dump {source} is not a kline CSV ({error}). {WHAT_A_DUMP_IS}"
         ) from error
