@@ -17,6 +17,8 @@ from pydantic import (
     model_validator,
 )
 
+from .candles import utc_timestamp
+
 PositiveInt = Field(ge=1)
 
 
@@ -25,10 +27,7 @@ class _Section(BaseModel):
 
 
 def _is_date(value: Any) -> bool:
-    try:
-        return not pd.isna(pd.Timestamp(str(value)))
-    except (ValueError, TypeError):
-        return False
+    return not pd.isna(utc_timestamp(value))
 
 
 class Split(_Section):

@@ -29,6 +29,7 @@ from .layout import (
     interval_milliseconds,
     interval_of,
     steps_between,
+    utc_timestamp,
 )
 
 __all__ = [
@@ -55,5 +56,6 @@ __all__ = [
     "steps_between",
     "off_grid",
     "type_candles",
+    "utc_timestamp",
     "validate_candles",
 ]

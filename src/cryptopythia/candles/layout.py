@@ -109,3 +109,15 @@ def interval_of(open_time: pd.Series) -> str:
     if pd.Timedelta(days=28) <= step <= pd.Timedelta(days=31):
         return "1M"
     raise ValueError(f"Candles {step} apart match no Binance interval ({', '.join(INTERVALS)}).")
+
+
+def utc_timestamp(value: object) -> pd.Timestamp:
+    """``value`` (a date or an ISO timestamp; naive means UTC) as a UTC timestamp, NaT when
+    it is no date: each caller names its own parameter in the error."""
+    try:
+        stamp = pd.Timestamp(str(value).strip()) if value is not None else pd.NaT
+    except (ValueError, TypeError, OverflowError):
+        return pd.NaT
+    if pd.isna(stamp):
+        return pd.NaT
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")

@@ -8,6 +8,8 @@ from typing import Any
 
 import pandas as pd
 
+from ..candles import utc_timestamp
+
 logger = logging.getLogger(__name__)
 
 
@@ -20,9 +22,7 @@ def part_start(table: pd.DataFrame, value: float | str, end: int, name: str) -> 
                 f"modelling.split.{name} must be a fraction in (0, 1) or a date, got {value!r}."
             )
         return end - round(len(table) * value)
-    start = pd.Timestamp(value)
-    start = start.tz_localize("UTC") if start.tzinfo is None else start.tz_convert("UTC")
-    return int(table["open_time"].searchsorted(start))
+    return int(table["open_time"].searchsorted(utc_timestamp(value)))
 
 
 def split_chronologically(

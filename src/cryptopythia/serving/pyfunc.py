@@ -23,7 +23,7 @@ from mlflow.types import ColSpec, DataType, ParamSchema, ParamSpec, Schema
 
 import cryptopythia
 
-from ..candles import interval_frequency
+from ..candles import interval_frequency, utc_timestamp
 from ..features.errors import FeatureValuesError
 from ..model.artifacts import ArtifactError
 from ..model.forecaster import Forecaster, forecast, steps_until
@@ -162,16 +162,12 @@ class CandleForecasterModel(mlflow.pyfunc.PythonModel):
     def _steps_until(self, last: pd.Timestamp, target_date: Any) -> int:
         """The candles opening after ``last`` and no later than ``target_date``, at most
         max_horizon of them (counted only then: the work does not grow with the date)."""
-        try:
-            target = pd.Timestamp(target_date)
-        except (ValueError, TypeError, OverflowError):
-            target = pd.NaT
+        target = utc_timestamp(target_date)
         if pd.isna(target):
             raise ValueError(
                 f"target_date={target_date!r} is not a date; send YYYY-MM-DD or an ISO "
                 'timestamp (UTC), e.g. "params": {"target_date": "2026-12-31"}.'
             )
-        target = target.tz_localize("UTC") if target.tzinfo is None else target.tz_convert("UTC")
         shown = f"{last:%Y-%m-%d %H:%M} UTC"
         if target <= last:
             raise ValueError(

@@ -21,6 +21,7 @@ from ..candles import (
     check_on_grid,
     interval_milliseconds,
     type_candles,
+    utc_timestamp,
     validate_candles,
 )
 from .binance import RetryPolicy, fetch_closed_klines, server_time_ms
@@ -57,16 +58,12 @@ def check_symbol(symbol: Any) -> str:
 
 def start_milliseconds(start_date: Any) -> int:
     """``data_engineering.start_date`` as UTC epoch ms; a clear error if it is no date."""
-    try:
-        start = pd.Timestamp(str(start_date).strip()) if start_date is not None else pd.NaT
-    except ValueError:
-        start = pd.NaT
+    start = utc_timestamp(start_date)
     if pd.isna(start):
         raise ValueError(
             f"data_engineering.start_date={start_date!r} is not a date; use YYYY-MM-DD, "
             "e.g. --params data_engineering.start_date=2017-08-17 (BTCUSDT's listing)."
         )
-    start = start.tz_localize("UTC") if start.tzinfo is None else start.tz_convert("UTC")
     return round(start.timestamp() * 1000)
 
 
