@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import scoringrules
 
 from ..model.quantiles import quantile_column
 from ..model.statistics import (
@@ -20,12 +19,6 @@ from ..model.statistics import (
     one_sided_p_values,
 )
 
-# backtest.scoring when a caller gives none (conf/base/parameters_backtest.yml's).
-DEFAULT_SCORING = {
-    "crps_levels": 20,
-    "pinball_levels": [0.01, 0.05, 0.95, 0.99],
-    "var_levels": [0.01, 0.05],
-}
 # RiskMetrics decay of the volatility whose terciles split the coverage.
 TERCILE_DECAY = 0.94
 # The 80% interval score every model is compared on against the anchors (DM).
@@ -40,10 +33,9 @@ def crps_levels(scoring: dict[str, Any]) -> list[float]:
     return [round((k + 0.5) / count, 10) for k in range(count)]
 
 
-def scored_levels(scoring: dict[str, Any] | None) -> list[float]:
+def scored_levels(scoring: dict[str, Any]) -> list[float]:
     """Every quantile level the scores read (CRPS grid, pinball and VaR levels), sorted:
-    what the walk-forwards ask each model for."""
-    scoring = scoring or DEFAULT_SCORING
+    what the walk-forwards ask each model for (``scoring``: backtest.scoring)."""
     levels = {*crps_levels(scoring), *scoring["pinball_levels"], *scoring["var_levels"]}
     return sorted(float(level) for level in levels)
 
@@ -80,6 +72,10 @@ def quantile_scores(group: pd.DataFrame, scoring: dict[str, Any]) -> dict[str, f
     (scoringrules.quantile_score) at each ``pinball_levels`` and, per ``var_levels``, the
     share of actuals below that quantile with Kupiec's and Christoffersen's p-values (the
     rows in time order per step); none for a model without quantiles."""
+    # imported here, not with the module: scoringrules compiles its numba kernels when
+    # imported (~3 s), which every `kedro run` paid since the registry imports this module
+    import scoringrules
+
     columns = [quantile_column(level) for level in crps_levels(scoring)]
     if not set(columns) <= set(group) or group[columns].isna().all().all():
         return {}
