@@ -79,3 +79,17 @@ def test_serving_limits_are_checked(key, value, wrong):
     params["registry"][key] = value
     with pytest.raises(ValueError, match=wrong):
         check_parameters({"modelling": params}, {"modelling"})
+
+
+def test_the_backtest_s_scoring_levels_are_checked_before_the_run():
+    # backtest.scoring has no default in the code: conf/base/parameters_backtest.yml is
+    # its one home, so a wrong or missing level is named before the walk-forward starts.
+    conf = PROJECT_ROOT / "conf/base/parameters_backtest.yml"
+    backtest = yaml.safe_load(conf.read_text())["backtest"]
+    check_parameters({"backtest": backtest}, {"backtest"})
+    wrong = {**backtest, "scoring": {**backtest["scoring"], "var_levels": [0.05, 1.5]}}
+    with pytest.raises(ValueError, match=r"backtest\.scoring\.var_levels=\[0\.05, 1\.5\]"):
+        check_parameters({"backtest": wrong}, {"backtest"})
+    missing = {key: value for key, value in backtest.items() if key != "scoring"}
+    with pytest.raises(ValueError, match=r"backtest\.scoring missing"):
+        check_parameters({"backtest": missing}, {"backtest"})

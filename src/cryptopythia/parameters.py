@@ -162,6 +162,21 @@ class Inference(_Section):
         return str(value)
 
 
+class Scoring(_Section):
+    """The quantile levels of the backtest's proper scores."""
+
+    crps_levels: int = Field(ge=2)
+    pinball_levels: list[float] = Field(min_length=1)
+    var_levels: list[float] = Field(min_length=1)
+
+    @field_validator("pinball_levels", "var_levels")
+    @classmethod
+    def levels(cls, value: list[float]) -> list[float]:
+        if not all(0 < level < 1 for level in value):
+            raise ValueError("quantile levels are between 0 and 1 (e.g. [0.01, 0.05])")
+        return value
+
+
 class Backtest(_Section):
     n_origins: int = PositiveInt
     origin_step: int = PositiveInt
@@ -171,6 +186,7 @@ class Backtest(_Section):
     retrain: Literal["full", "finetune"]
     epochs: int | None = Field(default=None, ge=1)
     validation_fraction: float = Field(gt=0, lt=1)
+    scoring: Scoring
 
 
 class StatusLimits(_Section):

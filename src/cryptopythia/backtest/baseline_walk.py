@@ -50,7 +50,7 @@ def walk_forward_baselines(
     )
     closes = table["close_usd"].to_numpy()
     candles = candles_of(table)
-    levels = scored_levels(backtest.get("scoring"))  # the proper scores' quantiles
+    levels = scored_levels(backtest["scoring"])  # the proper scores' quantiles
     frames = []
     for refit in refits_of(origin_table):
         history_start = refit.train_start

@@ -21,7 +21,6 @@ from ..model.statistics import (
 )
 from .risk_scores import (
     ANCHOR_COVERAGE,
-    DEFAULT_SCORING,
     anchor_interval_scores,
     dm_against_anchors,
     quantile_scores,
@@ -95,11 +94,10 @@ def _dm_against_naive(group: pd.DataFrame, naive: pd.Series, step: int) -> dict[
 
 
 def score_backtest(
-    network: pd.DataFrame, baselines: pd.DataFrame, scoring: dict[str, Any] | None = None
+    network: pd.DataFrame, baselines: pd.DataFrame, scoring: dict[str, Any]
 ) -> pd.DataFrame:
     """The backtest table: one row per model and scope (overall, each step, each refit);
     ``scoring``: backtest.scoring (the quantile levels of the proper scores)."""
-    scoring = scoring or DEFAULT_SCORING
     forecasts = pd.concat([network, baselines], ignore_index=True)
     coverages = _coverages(forecasts)
     naive = forecasts[forecasts["model"] == "naive"].set_index(["origin", "step"])["forecast"]

@@ -161,7 +161,7 @@ def walk_forward_network(
     with inference's own ``forecast`` (shrinkage and adaptive intervals included)."""
     params = fold_model_params(modelling, backtest)
     frames, model, scaler = [], None, None
-    levels = scored_levels(backtest.get("scoring"))  # the proper scores' quantiles
+    levels = scored_levels(backtest["scoring"])  # the proper scores' quantiles
     bar = tqdm(total=len(origin_table), desc="walk-forward origins", unit="origin")
     for refit in refits_of(origin_table):
         model, scaler, shrinkage, volatility_params = _fit_network(
