@@ -226,23 +226,26 @@ def scale_startup(results: Path) -> str:
             return f"no node after {num(runs['timeout_seconds'])} s"
         return num(run["seconds_median"], 1)
 
-    def load_range(count: str) -> str:
-        loads = [
-            x
-            for r in (before, after)
-            for x in (r.get("pairs") or {}).get(count, {}).get("load_average_1min", [])
-        ]
-        return f"{min(loads):.1f}–{max(loads):.1f}" if loads else ""
+    def load_range(runs: dict[str, Any], count: str) -> str:
+        loads = (runs.get("pairs") or {}).get(count, {}).get("load_average_1min", [])
+        if not loads:
+            return ""
+        low, high = f"{min(loads):.1f}", f"{max(loads):.1f}"
+        return low if low == high else f"{low}–{high}"
 
     counts = sorted(after["pairs"], key=int)
-    rows = [[c, cell(before, c), cell(after, c), load_range(c)] for c in counts]
+    rows = [
+        [c, cell(before, c), load_range(before, c), cell(after, c), load_range(after, c)]
+        for c in counts
+    ]
     header = [
         "pairs listed",
         f"before (s, {before.get('repeats', 1)} run)",
+        "its load (1 min)",
         f"after (s, median of {after['repeats']})",
-        "load average (1 min)",
+        "its load (1 min)",
     ]
-    return markdown(header, rows, "rrrr")
+    return markdown(header, rows, "rrrrr")
 
 
 def scale_pairs(results: Path) -> str:
