@@ -33,7 +33,7 @@ RELAXED = {
     "backtest.gate.max_interval_score_ratio": 100.0,
     "backtest.gate.var_test_p_value": 0.0,
 }
-INTERVAL_MODELS = {"conv1d_lstm", "naive_ewma", "naive_garch"}
+INTERVAL_MODELS = {"conv1d_lstm", "naive_ewma", "naive_garch", "naive_garch_t", "naive_har_range"}
 
 
 def test_backtest_reports_every_model_and_gates_the_champion(trained_project):
