@@ -9,13 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cryptopythia.model.choices import Target, allowed
 from cryptopythia.model.evaluation import evaluate_forecasts
 from cryptopythia.model.network import conv_output_length, minimum_timesteps
 from cryptopythia.model.scaling import fit_scaler, inverse_target, scale_table
 from cryptopythia.model.split import hold_out_calibration, split_chronologically
 from cryptopythia.model.table import check_modelling_params, prepare_model_table
-from cryptopythia.model.targets import TARGET_KINDS, make_target, target_to_close
+from cryptopythia.model.targets import make_target, target_to_close
 from cryptopythia.model.windows import target_paths, window_dataset, window_view
+from cryptopythia.parameters import check_parameters
 
 from support.modelling import PARAMS, UNITS, make_gold
 
@@ -55,15 +57,20 @@ def test_the_default_stack_needs_46_timesteps_and_the_seeds_35_is_rejected():
     assert minimum_timesteps(same) == 16
 
 
-def test_unknown_target_scaler_and_precision_are_rejected():
-    with pytest.raises(
-        ValueError, match="Unknown modelling.target 'price'.*close, diff, log_return"
-    ):
-        check_modelling_params(params(target="price"))
-    with pytest.raises(ValueError, match="Unknown modelling.scaler"):
-        check_modelling_params(params(scaler="maxabs"))
-    with pytest.raises(ValueError, match="Unknown modelling.precision 'float16'"):
-        check_modelling_params(params(precision="float16"))
+@pytest.mark.parametrize(
+    ("key", "value", "wrong"),
+    [
+        ("target", "price", r"modelling.target='price': .*'close', 'diff' or 'log_return'"),
+        ("scaler", "maxabs", r"modelling.scaler='maxabs': .*'minmax', 'standard' or 'robust'"),
+        ("precision", "float16", r"modelling.precision='float16': .*'auto', 'float32' or"),
+        ("inputs", "raw", r"modelling.inputs='raw': .*'scale_free' or 'levels'"),
+    ],
+)
+def test_unknown_target_scaler_precision_and_inputs_are_rejected(key, value, wrong):
+    """The schema (one source of the allowed values) names the parameter, the value sent
+    and the values allowed."""
+    with pytest.raises(ValueError, match=wrong):
+        check_parameters({"modelling": params(**{key: value})}, {"modelling"})
 
 
 def test_gold_shorter_than_one_window_is_rejected():
@@ -234,7 +241,7 @@ class _IdentityScaler:
 # ------------------------------------------------------------------------ targets
 
 
-@pytest.mark.parametrize("kind", TARGET_KINDS)
+@pytest.mark.parametrize("kind", allowed(Target))
 @pytest.mark.parametrize("horizon", [1, 4])
 def test_targets_convert_back_to_the_close(kind, horizon):
     close = pd.Series(100 * np.exp(np.cumsum(np.random.default_rng(1).normal(0, 0.03, 50))))

@@ -9,7 +9,12 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 
-SCALERS = {"minmax": MinMaxScaler, "standard": StandardScaler, "robust": RobustScaler}
+from .choices import Scaler, covering
+
+# modelling.scaler's values (model.choices.Scaler) -> the sklearn class of each
+SCALERS = covering(
+    Scaler, {"minmax": MinMaxScaler, "standard": StandardScaler, "robust": RobustScaler}
+)
 
 
 def fit_scaler(train: pd.DataFrame, spec: dict[str, Any]) -> Any:

@@ -9,11 +9,10 @@ from typing import Any
 import pandas as pd
 
 from ..candles import interval_of
-from .inputs import INPUT_MODES, input_name, scale_free_inputs
-from .network import PRECISIONS, minimum_timesteps, unseen_timesteps
-from .scaling import SCALERS
+from .inputs import input_name, scale_free_inputs
+from .network import minimum_timesteps, unseen_timesteps
 from .split import part_start
-from .targets import TARGET_KINDS, make_target, target_column
+from .targets import make_target, target_column
 
 logger = logging.getLogger(__name__)
 
@@ -26,24 +25,8 @@ def check_modelling_params(
 ) -> None:
     """Reject a configuration the network or the evaluation cannot take, before any work;
     with ``gold_rows``, a window longer than gold too, suggesting one that fits ``room``
-    rows (the smallest part of the split, ``window_room``)."""
-    target = params["target"]
-    if target not in TARGET_KINDS:
-        raise ValueError(
-            f"Unknown modelling.target {target!r}: use one of {', '.join(TARGET_KINDS)}."
-        )
-    scaler = params["scaler"]
-    if scaler not in SCALERS:
-        raise ValueError(f"Unknown modelling.scaler {scaler!r}: use one of {', '.join(SCALERS)}.")
-    if params["precision"] not in PRECISIONS:
-        raise ValueError(
-            f"Unknown modelling.precision {params['precision']!r}: use one of "
-            f"{', '.join(PRECISIONS)}."
-        )
-    if params["inputs"] not in INPUT_MODES:
-        raise ValueError(
-            f"Unknown modelling.inputs {params['inputs']!r}: use one of {', '.join(INPUT_MODES)}."
-        )
+    rows (the smallest part of the split, ``window_room``). The choices (target, scaler,
+    precision, inputs) are the schema's to check (``cryptopythia.parameters``)."""
     layers = params["layers"]
     counts = {key: len(layers[key]) for key in ("conv_filters", "conv_kernel_sizes", "pool_sizes")}
     if len(set(counts.values())) != 1:
