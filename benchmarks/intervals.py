@@ -37,6 +37,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -94,9 +95,8 @@ def walk(
         forecaster = Forecaster(
             model=None,
             scaler=None,
-            spec={"horizon": horizon},
+            spec=SimpleNamespace(horizon=horizon, interval=""),  # what interval_quantiles reads
             feature_params={},
-            interval="",
             shrinkage=[0.0] * horizon,
             intervals=settings,
             volatility_params=params,

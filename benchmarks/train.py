@@ -93,7 +93,7 @@ def throughput(project: Path, epochs: int) -> dict[str, Any]:
     )
     scaler = fit_scaler(train, spec)
     scaled = scale_table(scaler, train, spec)
-    n_timesteps, horizon = spec["n_timesteps"], spec["horizon"]
+    n_timesteps, horizon = spec.n_timesteps, spec.horizon
     n_windows = count_windows(len(scaled), n_timesteps, horizon)
 
     # The reference recipe's windows: one copy of every window, built in Python.

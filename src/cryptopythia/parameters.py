@@ -1,7 +1,9 @@
 """Typed schemas of the pipelines' parameters, checked before a run starts: a bad value is
 one clear error naming every wrong parameter, what is wrong and how to set it, instead of
 a TensorFlow or pandas error deep inside a node. Keys not listed here pass unchecked
-(their nodes check them); feature_engineering has its own checks (features.parameters)."""
+(their nodes check them); feature_engineering has its own checks (features.parameters).
+The allowed values of a choice are the ``Literal`` aliases of the lowest layer that uses
+them (``model.choices``, ``backtest.origins``): written once, checked here only."""
 
 from __future__ import annotations
 
@@ -17,7 +19,9 @@ from pydantic import (
     model_validator,
 )
 
+from .backtest.origins import Retrain, Window
 from .candles import utc_timestamp
+from .model.choices import Inputs, Precision, RangeEstimator, Scaler, Target, Volatility
 
 PositiveInt = Field(ge=1)
 
@@ -48,14 +52,13 @@ class Split(_Section):
 
 class Intervals(_Section):
     coverage: list[float] = Field(min_length=1)
-    # the one list of volatility models (cryptopythia.model.volatility.MODELS maps them)
-    volatility: Literal["ewma", "garch", "garch_t", "gjr_t", "har_range"]
+    volatility: Volatility  # cryptopythia.model.volatility.MODELS maps them
     ewma_decay: float = Field(gt=0, lt=1)
     ewma_window: int = PositiveInt
     volatility_refit_every: int = PositiveInt
     volatility_fit_rows: int | None = Field(ge=100)
     har_lags: list[int] = Field(min_length=1)
-    har_range_estimator: Literal["garman_klass", "parkinson"]
+    har_range_estimator: RangeEstimator
     har_wick_bound: float = Field(gt=0, lt=1)
     har_floor: float = Field(gt=0, lt=1)
     calibration_window: int = PositiveInt
@@ -109,18 +112,18 @@ class Registry(_Section):
 
 
 class Modelling(_Section):
-    inputs: Literal["scale_free", "levels"]
-    target: Literal["close", "diff", "log_return"]
+    inputs: Inputs
+    target: Target
     horizon: int = PositiveInt
     n_timesteps: int = Field(ge=2)
     split: Split
-    scaler: Literal["minmax", "standard", "robust"]
+    scaler: Scaler
     epochs: int = PositiveInt
     batch_size: int = PositiveInt
     learning_rate: float = Field(gt=0)
     patience: int = Field(ge=0)
     seed: int
-    precision: Literal["auto", "float32", "mixed_bfloat16"]
+    precision: Precision
     steps_per_execution: int = PositiveInt
     verbose: Literal["auto", 0, 1, 2]
     prediction_batch_size: int = PositiveInt
@@ -182,8 +185,8 @@ class Backtest(_Section):
     origin_step: int = PositiveInt
     refit_every: int = PositiveInt
     horizon: int = PositiveInt
-    window: Literal["expanding", "sliding"]
-    retrain: Literal["full", "finetune"]
+    window: Window
+    retrain: Retrain
     epochs: int | None = Field(default=None, ge=1)
     validation_fraction: float = Field(gt=0, lt=1)
     scoring: Scoring

@@ -51,10 +51,10 @@ def test_first_horizon_steps_are_the_direct_prediction(daily):
 
     spec = forecaster.spec
     table = model_table(build_gold(silver, forecaster.feature_params, "1d"), spec)
-    window = last_windows(scale_table(forecaster.scaler, table, spec), spec["n_timesteps"])[-1:]
+    window = last_windows(scale_table(forecaster.scaler, table, spec), spec.n_timesteps)[-1:]
     raw = forecaster.model.predict(window, verbose=0)
     direct = target_to_close(
-        inverse_target(forecaster.scaler, raw), table["close_usd"].to_numpy()[-1:], spec["target"]
+        inverse_target(forecaster.scaler, raw), table["close_usd"].to_numpy()[-1:], spec.target
     )[0]
     result = forecast(silver, forecaster, 3)
     np.testing.assert_allclose(result["forecast_close"], direct, rtol=1e-6)
@@ -70,7 +70,7 @@ def test_recursion_is_consistent_with_shorter_forecasts(daily):
     from cryptopythia.model.forecaster import _synthetic_candles
 
     first = long["forecast_close"].to_numpy()[:3]
-    volume = float(silver["volume"].iloc[-forecaster.spec["n_timesteps"] :].median())
+    volume = float(silver["volume"].iloc[-forecaster.spec.n_timesteps :].median())
     extended = pd.concat(
         [silver, _synthetic_candles(silver, first, "1d", volume)], ignore_index=True
     )
@@ -86,7 +86,7 @@ def test_intervals_contain_the_forecast_and_widen_beyond_the_horizon(daily):
         assert (result[f"lower_{coverage}"] < result["forecast_close"]).all()
         assert (result["forecast_close"] < result[f"upper_{coverage}"]).all()
     assert (result["upper_95"] > result["upper_80"]).all()
-    horizon = forecaster.spec["horizon"]
+    horizon = forecaster.spec.horizon
     radius = np.log(result["upper_80"] / result["forecast_close"]).to_numpy()
     assert np.all(np.diff(radius[horizon - 1 :]) > 0)  # GARCH variances add up beyond it
     # With EWMA volatility, beyond the horizon the radius grows like a random walk's.
@@ -147,13 +147,13 @@ def test_zero_shrinkage_skips_the_network_and_changes_nothing(daily):
     naive = make_forecaster(silver, shrinkage=[0.0, 0.0, 0.0])
     spec = naive.spec
     table = model_table(build_gold(silver, naive.feature_params, "1d"), spec)
-    windows = last_windows(scale_table(naive.scaler, table, spec), spec["n_timesteps"])[-50:]
+    windows = last_windows(scale_table(naive.scaler, table, spec), spec.n_timesteps)[-50:]
     raw = naive.model.predict(windows, verbose=0)
     last = table["close_usd"].to_numpy()[-50:]
-    network = target_to_close(inverse_target(naive.scaler, raw), last, spec["target"])
+    network = target_to_close(inverse_target(naive.scaler, raw), last, spec.target)
     assert not np.allclose(network, last[:, None])  # the network does move
     np.testing.assert_array_equal(
-        origin_paths(naive, table, 50), shrink(network, last, np.zeros(3), spec["target"])
+        origin_paths(naive, table, 50), shrink(network, last, np.zeros(3), spec.target)
     )
     without_network = replace(naive, model=None)
     pd.testing.assert_frame_equal(forecast(silver, without_network, 9), forecast(silver, naive, 9))

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from cryptopythia.model.choices import Target, allowed
 from cryptopythia.model.evaluation import evaluate_forecasts
 from cryptopythia.model.network import conv_output_length, minimum_timesteps
 from cryptopythia.model.scaling import fit_scaler, inverse_target, scale_table
 from cryptopythia.model.split import hold_out_calibration, split_chronologically
 from cryptopythia.model.table import check_modelling_params, prepare_model_table
-from cryptopythia.model.targets import TARGET_KINDS, make_target, target_to_close
+from cryptopythia.model.targets import make_target, target_to_close
 from cryptopythia.model.windows import target_paths, window_dataset, window_view
+from cryptopythia.parameters import check_parameters
 
 from support.modelling import PARAMS, UNITS, make_gold
 
@@ -55,15 +58,20 @@ def test_the_default_stack_needs_46_timesteps_and_the_seeds_35_is_rejected():
     assert minimum_timesteps(same) == 16
 
 
-def test_unknown_target_scaler_and_precision_are_rejected():
-    with pytest.raises(
-        ValueError, match="Unknown modelling.target 'price'.*close, diff, log_return"
-    ):
-        check_modelling_params(params(target="price"))
-    with pytest.raises(ValueError, match="Unknown modelling.scaler"):
-        check_modelling_params(params(scaler="maxabs"))
-    with pytest.raises(ValueError, match="Unknown modelling.precision 'float16'"):
-        check_modelling_params(params(precision="float16"))
+@pytest.mark.parametrize(
+    ("key", "value", "wrong"),
+    [
+        ("target", "price", r"modelling.target='price': .*'close', 'diff' or 'log_return'"),
+        ("scaler", "maxabs", r"modelling.scaler='maxabs': .*'minmax', 'standard' or 'robust'"),
+        ("precision", "float16", r"modelling.precision='float16': .*'auto', 'float32' or"),
+        ("inputs", "raw", r"modelling.inputs='raw': .*'scale_free' or 'levels'"),
+    ],
+)
+def test_unknown_target_scaler_precision_and_inputs_are_rejected(key, value, wrong):
+    """The schema (one source of the allowed values) names the parameter, the value sent
+    and the values allowed."""
+    with pytest.raises(ValueError, match=wrong):
+        check_parameters({"modelling": params(**{key: value})}, {"modelling"})
 
 
 def test_gold_shorter_than_one_window_is_rejected():
@@ -83,9 +91,9 @@ def test_a_window_longer_than_gold_suggests_one_that_fits_every_part(n_timesteps
     # the suggestion runs: the table, the split and the calibration hold-out all fit it
     fit = params(n_timesteps=suggested[-1])
     table, spec = prepare_model_table(gold, fit, UNITS)
-    _, validation, _ = split_chronologically(table, fit["split"], suggested[-1], spec["horizon"])
+    _, validation, _ = split_chronologically(table, fit["split"], suggested[-1], spec.horizon)
     calibration_fraction = fit["shrinkage"]["calibration_fraction"]
-    hold_out_calibration(validation, calibration_fraction, suggested[-1], spec["horizon"])
+    hold_out_calibration(validation, calibration_fraction, suggested[-1], spec.horizon)
 
 
 def test_a_window_the_stack_does_not_see_whole_suggests_only_windows_that_fit():
@@ -99,15 +107,15 @@ def test_a_window_the_stack_does_not_see_whole_suggests_only_windows_that_fit():
 def test_a_part_of_the_split_too_short_for_the_window_says_how_short_to_make_it():
     table, spec = prepare_model_table(make_gold(1000), params(n_timesteps=510), UNITS)
     with pytest.raises(ValueError, match="part of the chronological split") as error:
-        split_chronologically(table, PARAMS["split"], 510, spec["horizon"])
+        split_chronologically(table, PARAMS["split"], 510, spec.horizon)
     at_most = int(re.search(r"modelling.n_timesteps to (\d+) or less", str(error.value))[1])
-    assert at_most == 146 - spec["horizon"]  # the smallest part, test, holds one window
+    assert at_most == 146 - spec.horizon  # the smallest part, test, holds one window
     fraction = PARAMS["shrinkage"]["calibration_fraction"]
     validation = table.iloc[:195]
     with pytest.raises(ValueError, match="calibration") as error:
-        hold_out_calibration(validation, fraction, 510, spec["horizon"])
+        hold_out_calibration(validation, fraction, 510, spec.horizon)
     at_most = int(re.search(r"modelling.n_timesteps to (\d+) or less", str(error.value))[1])
-    assert at_most == 97 - spec["horizon"]
+    assert at_most == 97 - spec.horizon
 
 
 def test_a_window_no_part_of_gold_can_hold_says_so_without_a_number():
@@ -121,16 +129,16 @@ def test_a_window_no_part_of_gold_can_hold_says_so_without_a_number():
 def test_features_all_takes_numeric_columns_but_timestamps_and_lists_are_checked():
     gold = make_gold(120)
     table, spec = prepare_model_table(gold, params(), UNITS)
-    assert "open_time" not in spec["features"] and "close_time" not in spec["features"]
+    assert "open_time" not in spec.features and "close_time" not in spec.features
     # scale-free inputs: levels as log ratios to the close, spreads as shares of it
     assert {"log_return", "macd_rel", "ema_12_rel", "volume_rel", "was_filled"} <= set(
-        spec["features"]
+        spec.features
     )
-    assert "close" not in spec["features"] and "macd" not in spec["features"]
-    assert spec["scaler_columns"][-1] == "target_log_return"
+    assert "close" not in spec.features and "macd" not in spec.features
+    assert spec.scaler_columns[-1] == "target_log_return"
     _, levels = prepare_model_table(gold, params(inputs="levels"), UNITS)
-    assert {"close", "log_return", "macd", "was_filled"} <= set(levels["features"])
-    assert spec["interval"] == "1d"
+    assert {"close", "log_return", "macd", "was_filled"} <= set(levels.features)
+    assert spec.interval == "1d"
     with pytest.raises(ValueError, match="does not have: \\['rsi_99'\\]"):
         prepare_model_table(gold, params(features=["close", "rsi_99"]), UNITS)
 
@@ -177,12 +185,12 @@ def test_scaler_statistics_are_the_training_rows_statistics(kind):
     table, spec = prepare_model_table(make_gold(700), params(scaler=kind, inputs="levels"), UNITS)
     train, validation, test = split_chronologically(table, PARAMS["split"], 60, 1)
     scaler = fit_scaler(train, spec)
-    train_values = train[spec["scaler_columns"]]
-    assert list(scaler.feature_names_in_) == spec["scaler_columns"]
+    train_values = train[list(spec.scaler_columns)]
+    assert list(scaler.feature_names_in_) == list(spec.scaler_columns)
     if kind == "minmax":
         np.testing.assert_allclose(scaler.data_min_, train_values.min())
         np.testing.assert_allclose(scaler.data_max_, train_values.max())
-        everything = pd.concat([train, validation, test])[spec["scaler_columns"]]
+        everything = pd.concat([train, validation, test])[list(spec.scaler_columns)]
         assert (everything.max() > train_values.max()).any()  # later rows were not seen
     else:
         np.testing.assert_allclose(scaler.mean_, train_values.mean())
@@ -191,9 +199,9 @@ def test_scaler_statistics_are_the_training_rows_statistics(kind):
 @pytest.mark.parametrize("horizon", [1, 3])
 def test_no_window_or_target_crosses_a_split_boundary(horizon):
     table, spec = indexed_table(400)
-    spec = {**spec, "horizon": horizon}
+    spec = dataclasses.replace(spec, horizon=horizon)
     parts = split_chronologically(table, {"validation": 0.2, "test": 0.2}, 46, horizon)
-    identity = _IdentityScaler(spec["scaler_columns"])
+    identity = _IdentityScaler(list(spec.scaler_columns))
     for part in parts:
         rows = part["row"].to_numpy()
         scaled = scale_table(identity, part, spec)
@@ -234,7 +242,7 @@ class _IdentityScaler:
 # ------------------------------------------------------------------------ targets
 
 
-@pytest.mark.parametrize("kind", TARGET_KINDS)
+@pytest.mark.parametrize("kind", allowed(Target))
 @pytest.mark.parametrize("horizon", [1, 4])
 def test_targets_convert_back_to_the_close(kind, horizon):
     close = pd.Series(100 * np.exp(np.cumsum(np.random.default_rng(1).normal(0, 0.03, 50))))

@@ -107,7 +107,6 @@ def test_a_network_trained_on_a_random_walk_forecasts_the_last_close():
         scaler=scaler,
         spec=spec,
         feature_params=FEATURE_PARAMS,
-        interval="1d",
         shrinkage=weights,
         intervals=SMALL_INTERVALS,
         volatility_params=fit_volatility(train, SMALL_INTERVALS),

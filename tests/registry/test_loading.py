@@ -22,9 +22,20 @@ from support.project import empty_mlflow_store
 
 REGISTRY = {"model_name": "btc_forecaster", "scaler_name": "btc_scaler", "champion_alias": "c"}
 INFERENCE = {"model_version": 1, "model_alias": "staging"}
-METADATA = {
-    "feature_params": {},
+METADATA = {  # a registered network's: its window spec (model.spec) and the rest
+    "n_timesteps": 2,
+    "horizon": 1,
+    "target": "close",
+    "target_column": "target_close",
+    "inputs": "levels",
+    "gold_columns": ["a", "b"],
+    "units": {"a": "free", "b": "free"},
+    "volume_window": 20,
+    "features": ["a", "b"],
+    "scaler_columns": ["a", "b", "target_close"],
     "interval": "1d",
+    "scaler": "minmax",
+    "feature_params": {},
     "shrinkage": [0.0],
     "intervals": {},
     "garch": None,

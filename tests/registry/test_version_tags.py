@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import yaml
 
 from cryptopythia.registry.registration import version_tags
@@ -12,7 +14,8 @@ REPORT = {
     "test": {"rmse_ratio_to_naive": 1.01},
     "test_period": {"first_target": "2025-01-01", "last_target": "2025-07-09"},
 }
-SPEC = {"target": "log_return", "n_timesteps": 62, "horizon": 7, "interval": "4h"}
+# the fields of a ModelSpec the tags read
+SPEC = SimpleNamespace(target="log_return", n_timesteps=62, horizon=7, interval="4h")
 
 
 def test_the_volatility_choice_is_a_tag_and_per_market_in_conf():

@@ -70,7 +70,7 @@ def make_forecaster(
     scaler = fit_scaler(table, spec)
     model = build_model(
         n_timesteps,
-        len(spec["scaler_columns"]),
+        len(spec.scaler_columns),
         horizon,
         TINY_LAYERS,
         1e-3,
@@ -83,7 +83,6 @@ def make_forecaster(
         scaler=scaler,
         spec=spec,
         feature_params=FEATURE_PARAMS,
-        interval=interval,
         shrinkage=[1.0] * horizon if shrinkage is None else shrinkage,
         intervals=intervals,
         volatility_params=fit_volatility(table, intervals),

@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..candles import INTERVALS, check_interval
 from ..model.quantiles import quantile_column
+from ..model.spec import ModelSpec
 from ..model.volatility import candles_of
 from .baselines import fit_statistical, forecast_statistical, point_baselines
 from .risk_scores import scored_levels
@@ -36,7 +37,7 @@ def season_length(interval: str, configured: int | None) -> int:
 
 def walk_forward_baselines(
     table: pd.DataFrame,
-    spec: dict[str, Any],
+    spec: ModelSpec,
     origin_table: pd.DataFrame,
     backtest: dict[str, Any],
     intervals: dict[str, Any],
@@ -45,9 +46,7 @@ def walk_forward_baselines(
     with the volatility models of ``baselines.volatility_anchors`` carry intervals and the
     quantiles of the proper scores (``backtest.scoring``) too."""
     settings, horizon = backtest["baselines"], int(backtest["horizon"])
-    forecasters = point_baselines(
-        settings, season_length(spec["interval"], settings["season_length"])
-    )
+    forecasters = point_baselines(settings, season_length(spec.interval, settings["season_length"]))
     closes = table["close_usd"].to_numpy()
     candles = candles_of(table)
     levels = scored_levels(backtest["scoring"])  # the proper scores' quantiles

@@ -5,12 +5,19 @@ being all that is known. Origins are every ``origin_step`` rows among the last
 ``n_origins`` (``origin_step`` 1: a dense walk-forward, an origin at every candle). The
 network is refitted every ``refit_every`` rows, on rows before the refit's first origin
 only, and serves every origin until the next refit (statsforecast's
-``cross_validation(refit=k)``).
+``cross_validation(refit=k)``). Its parameters' values are checked by their schema
+(``cryptopythia.parameters.Backtest``, typed with ``Window`` and ``Retrain`` below).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
+
+# backtest.window: every refit trains from the first row, or on the last window_size rows
+Window = Literal["expanding", "sliding"]
+# backtest.retrain: every refit trains a new network, or fine-tunes the previous one
+Retrain = Literal["full", "finetune"]
 
 
 @dataclass(frozen=True)
@@ -31,20 +38,12 @@ def make_refits(
     n_origins: int,
     origin_step: int,
     refit_every: int,
-    window: str,
+    window: Window,
     window_size: int | None,
     min_train_rows: int,
 ) -> list[Refit]:
-    """The refits of a walk-forward over the last ``n_origins`` rows of ``n_rows``."""
-    for name, value in {
-        "n_origins": n_origins,
-        "origin_step": origin_step,
-        "refit_every": refit_every,
-    }.items():
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"backtest.{name} must be an integer >= 1, got {value!r}.")
-    if window not in ("expanding", "sliding"):
-        raise ValueError(f"backtest.window must be 'expanding' or 'sliding', got {window!r}.")
+    """The refits of a walk-forward over the last ``n_origins`` rows of ``n_rows`` (the
+    counts >= 1 and the window's kind as ``cryptopythia.parameters.Backtest`` checks them)."""
     if window == "sliding" and (window_size is None or window_size < min_train_rows):
         raise ValueError(
             f"backtest.window_size must be >= {min_train_rows} rows for a sliding window, "

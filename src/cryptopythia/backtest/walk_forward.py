@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 from ..model.evaluation import fit_shrinkage
 from ..model.forecaster import Forecaster, assemble_forecaster, forecast, origin_paths
 from ..model.scaling import fit_scaler
+from ..model.spec import ModelSpec
 from ..model.split import hold_out_calibration
 from ..model.table import prepare_model_table
 from ..model.training import fine_tune, train_model
@@ -35,13 +36,13 @@ def fold_model_params(modelling: dict[str, Any], backtest: dict[str, Any]) -> di
 
 def make_origin_table(
     gold: pd.DataFrame, modelling: dict[str, Any], units: dict[str, str], backtest: dict[str, Any]
-) -> tuple[pd.DataFrame, dict[str, Any], pd.DataFrame]:
+) -> tuple[pd.DataFrame, ModelSpec, pd.DataFrame]:
     """The model table and window spec of the modelling recipe, and one row per origin with
     the refit serving it."""
     table, spec = prepare_model_table(gold, fold_model_params(modelling, backtest), units)
     # A refit's training rows hold an inner train part of >= 1 window and a validation
     # part of >= min_calibration_windows windows.
-    window = spec["n_timesteps"] + spec["horizon"]
+    window = spec.n_timesteps + spec.horizon
     refits = make_refits(
         n_rows=len(table),
         n_origins=backtest["n_origins"],
@@ -109,7 +110,7 @@ def long_rows(
 
 def _fit_network(
     table: pd.DataFrame,
-    spec: dict[str, Any],
+    spec: ModelSpec,
     refit: Refit,
     model: Any,
     scaler: Any,
@@ -120,7 +121,7 @@ def _fit_network(
     shrinkage weights from the refit's calibration tail (after the early-stopping part of
     its validation rows) and the volatility model."""
     history = table.iloc[refit.train_start : refit.train_end].reset_index(drop=True)
-    n, h = spec["n_timesteps"], spec["horizon"]
+    n, h = spec.n_timesteps, spec.horizon
     fraction = float(params["shrinkage"]["calibration_fraction"])
     n_validation = max(
         round(len(history) * backtest["validation_fraction"]),
@@ -150,7 +151,7 @@ def _fit_network(
 
 def walk_forward_network(
     table: pd.DataFrame,
-    spec: dict[str, Any],
+    spec: ModelSpec,
     origin_table: pd.DataFrame,
     silver: pd.DataFrame,
     modelling: dict[str, Any],
@@ -224,7 +225,7 @@ def unshrunk_rows(
     every step), for up to ``steps`` steps within its direct horizon, as model
     ``<network_name>_unshrunk``: what the shrinkage gave up or spared, scored beside it
     (with no interval: points only)."""
-    unshrunk = replace(forecaster, shrinkage=[1.0] * forecaster.spec["horizon"])
+    unshrunk = replace(forecaster, shrinkage=[1.0] * forecaster.spec.horizon)
     first, last = refit.origins[0], refit.origins[-1]
     # each origin's window ends on the row before it: rows first - 1 .. last - 1
     paths = origin_paths(unshrunk, table.iloc[:last], last - first + 1)

@@ -12,6 +12,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .scaling import inverse_target, scale_table
 from .shrinkage import fit_weights, shrink
+from .spec import ModelSpec
 from .statistics import forecast_scores
 from .targets import target_to_close
 from .training import KerasModel
@@ -21,33 +22,33 @@ logger = logging.getLogger(__name__)
 
 
 def _predict_paths(
-    model: KerasModel, scaler: Any, table: pd.DataFrame, spec: dict[str, Any], batch_size: int
+    model: KerasModel, scaler: Any, table: pd.DataFrame, spec: ModelSpec, batch_size: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For every window of a table with a known future: the network's raw outputs
     (n_windows, horizon), the USD close paths they forecast and the last close."""
-    n_timesteps, horizon = spec["n_timesteps"], spec["horizon"]
+    n_timesteps, horizon = spec.n_timesteps, spec.horizon
     windows = window_view(scale_table(scaler, table, spec), n_timesteps, horizon)
     raw = model.predict(np.ascontiguousarray(windows), verbose=0, batch_size=batch_size)
     last_close = table["close_usd"].to_numpy()[n_timesteps - 1 : n_timesteps - 1 + len(windows)]
-    paths = target_to_close(inverse_target(scaler, raw), last_close, spec["target"])
+    paths = target_to_close(inverse_target(scaler, raw), last_close, spec.target)
     return raw, paths, last_close
 
 
 def window_paths(
-    model: KerasModel, scaler: Any, table: pd.DataFrame, spec: dict[str, Any], batch_size: int
+    model: KerasModel, scaler: Any, table: pd.DataFrame, spec: ModelSpec, batch_size: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Forecast and actual USD close paths (n_windows, horizon) of every window of a table,
     and each window's last close."""
     _, paths, last_close = _predict_paths(model, scaler, table, spec, batch_size)
-    closes = table["close_usd"].to_numpy()[spec["n_timesteps"] :]
-    return paths, sliding_window_view(closes, spec["horizon"])[: len(paths)], last_close
+    closes = table["close_usd"].to_numpy()[spec.n_timesteps :]
+    return paths, sliding_window_view(closes, spec.horizon)[: len(paths)], last_close
 
 
 def fit_shrinkage(
     model: KerasModel,
     scaler: Any,
     validation: pd.DataFrame,
-    spec: dict[str, Any],
+    spec: ModelSpec,
     batch_size: int,
     shrinkage: dict[str, Any],
 ) -> list[float]:
@@ -55,10 +56,10 @@ def fit_shrinkage(
     squared error on the validation windows, 0 without evidence of skill (all 1.0 when
     ``shrinkage.enabled`` is false)."""
     if not shrinkage["enabled"]:
-        return [1.0] * spec["horizon"]
+        return [1.0] * spec.horizon
     paths, actual, last_close = window_paths(model, scaler, validation, spec, batch_size)
     weights = fit_weights(
-        paths, actual, last_close, spec["target"], float(shrinkage["min_t_statistic"])
+        paths, actual, last_close, spec.target, float(shrinkage["min_t_statistic"])
     )
     logger.info(
         "Shrinkage towards naive on %d validation windows: weights by step %s.",
@@ -72,7 +73,7 @@ def predict_closes(
     model: KerasModel,
     scaler: Any,
     table: pd.DataFrame,
-    spec: dict[str, Any],
+    spec: ModelSpec,
     batch_size: int,
     shrinkage: list[float],
 ) -> pd.DataFrame:
@@ -80,9 +81,9 @@ def predict_closes(
     the actual close and the naive forecast (the window's last close); one row per
     (origin, step)."""
     raw, paths, last_close = _predict_paths(model, scaler, table, spec, batch_size)
-    paths = shrink(paths, last_close, np.asarray(shrinkage), spec["target"])
+    paths = shrink(paths, last_close, np.asarray(shrinkage), spec.target)
     n_windows, horizon = paths.shape
-    origin = np.arange(n_windows) + spec["n_timesteps"] - 1  # last row of each window
+    origin = np.arange(n_windows) + spec.n_timesteps - 1  # last row of each window
     closes, times = table["close_usd"].to_numpy(), table["open_time"].to_numpy()
     steps = np.arange(1, horizon + 1)
     target_row = (origin[:, None] + steps[None, :]).reshape(-1)

@@ -28,6 +28,7 @@ from .quantiles import QuantileFunction, coverage_grid, monotone_radii, quantile
 from .replay import series_predictions
 from .scaling import inverse_target, scale_table
 from .shrinkage import shrink
+from .spec import ModelSpec
 from .table import model_table
 from .targets import target_to_close
 from .volatility import lookback, volatility_paths
@@ -42,19 +43,22 @@ class Forecaster:
 
     model: Any  # keras.Model
     scaler: Any
-    spec: dict[str, Any]  # the modelling window spec: n_timesteps, horizon, target, inputs...
+    spec: ModelSpec  # the modelling window spec: n_timesteps, horizon, target, inputs...
     feature_params: dict[str, Any]  # feature_engineering parameters used in training
-    interval: str
     shrinkage: list[float]  # per step, the weight of the network's move (0: naive)
     intervals: dict[str, Any]  # modelling.intervals: coverage, volatility, conformal settings
     # the volatility model's fitted parameters (model.volatility; None for ewma)
     volatility_params: dict[str, Any] | None
 
     @property
+    def interval(self) -> str:
+        """The Binance interval of the candles it was trained on (the spec's)."""
+        return self.spec.interval
+
+    @property
     def replay_origins(self) -> int:
         """Past origins the network is replayed on to calibrate the current intervals."""
-        settings = self.intervals
-        return int(settings["calibration_window"]) + int(settings["adaptation_origins"])
+        return int(self.intervals["calibration_window"]) + int(self.intervals["adaptation_origins"])
 
     @property
     def min_candles(self) -> int:
@@ -62,14 +66,41 @@ class Forecaster:
         each with a full window and a full volatility window behind it."""
         warmup = check_parameters(self.feature_params, self.interval)["warmup"]
         volatility = lookback(self.intervals, self.volatility_params)
-        behind = max(self.spec["n_timesteps"] - 1, int(self.intervals["ewma_window"]), volatility)
-        return warmup + behind + self.replay_origins + self.spec["horizon"] + 1
+        behind = max(self.spec.n_timesteps - 1, int(self.intervals["ewma_window"]), volatility)
+        return warmup + behind + self.replay_origins + self.spec.horizon + 1
+
+    def to_artifacts(self) -> tuple[Any, Any, dict[str, Any]]:
+        """What is stored of it (the registered models, the served model's files): the
+        network, the scaler and a JSON/YAML-able metadata dict, read by ``from_artifacts``."""
+        metadata = {
+            **self.spec.to_dict(),
+            "feature_params": self.feature_params,
+            "shrinkage": [float(weight) for weight in self.shrinkage],
+            "intervals": self.intervals,
+            "volatility_params": self.volatility_params,
+        }
+        return self.model, self.scaler, metadata
+
+    @classmethod
+    def from_artifacts(cls, network: Any, scaler: Any, metadata: dict[str, Any]) -> Forecaster:
+        """The one way a stored forecaster is rebuilt (registry loading, the served model).
+        Older stores: a served model's config kept the spec under "spec"; the volatility
+        parameters were "garch" before the volatility models' interface."""
+        return cls(
+            model=network,
+            scaler=scaler,
+            spec=ModelSpec.from_dict(metadata.get("spec", metadata)),
+            feature_params=metadata["feature_params"],
+            shrinkage=[float(weight) for weight in metadata["shrinkage"]],
+            intervals=metadata["intervals"],
+            volatility_params=metadata.get("volatility_params", metadata.get("garch")),
+        )
 
 
 def assemble_forecaster(
     model: Any,
     scaler: Any,
-    spec: dict[str, Any],
+    spec: ModelSpec,
     shrinkage: list[float],
     feature_params: dict[str, Any],
     intervals: dict[str, Any],
@@ -82,7 +113,6 @@ def assemble_forecaster(
         scaler=scaler,
         spec=spec,
         feature_params=feature_params,
-        interval=spec["interval"],
         shrinkage=shrinkage,
         intervals=intervals,
         volatility_params=volatility_params,
@@ -117,14 +147,14 @@ def origin_paths(forecaster: Forecaster, table: pd.DataFrame, n_origins: int) ->
     spec = forecaster.spec
     last_close = table["close_usd"].to_numpy(dtype="float64")[-n_origins:]
     if not np.any(forecaster.shrinkage):
-        return np.repeat(last_close[:, None], spec["horizon"], axis=1)
+        return np.repeat(last_close[:, None], spec.horizon, axis=1)
     # the rows under the last n_origins windows (all of them when fewer)
-    rows = table.iloc[-(n_origins + spec["n_timesteps"] - 1) :]
+    rows = table.iloc[-(n_origins + spec.n_timesteps - 1) :]
     raw = series_predictions(
-        forecaster.model, scale_table(forecaster.scaler, rows, spec), spec["n_timesteps"]
+        forecaster.model, scale_table(forecaster.scaler, rows, spec), spec.n_timesteps
     )
-    paths = target_to_close(inverse_target(forecaster.scaler, raw), last_close, spec["target"])
-    return shrink(paths, last_close, np.asarray(forecaster.shrinkage), spec["target"])
+    paths = target_to_close(inverse_target(forecaster.scaler, raw), last_close, spec.target)
+    return shrink(paths, last_close, np.asarray(forecaster.shrinkage), spec.target)
 
 
 def interval_quantiles(
@@ -134,7 +164,7 @@ def interval_quantiles(
     network step, the adaptive conformal quantile at every coverage of the grid from the
     scored past origins of ``paths``, times the origin's volatility over 1..steps, made
     monotone across coverages and steps."""
-    settings, horizon = forecaster.intervals, forecaster.spec["horizon"]
+    settings, horizon = forecaster.intervals, forecaster.spec.horizon
     closes = table["close_usd"].to_numpy()
     sigma = volatility_paths(
         table, settings, forecaster.volatility_params, len(paths), max(steps, horizon)
@@ -212,17 +242,17 @@ def forecast_distribution(
     if len(candles) < forecaster.min_candles:
         raise ValueError(
             f"{len(candles)} candles are too few: the features' warm-up, one window of "
-            f"n_timesteps={forecaster.spec['n_timesteps']} and the {forecaster.replay_origins} "
+            f"n_timesteps={forecaster.spec.n_timesteps} and the {forecaster.replay_origins} "
             f"recent forecasts that calibrate the intervals: a forecast needs at least "
             f"{forecaster.min_candles}."
         )
-    spec, horizon = forecaster.spec, forecaster.spec["horizon"]
+    spec, horizon = forecaster.spec, forecaster.spec.horizon
     extended = candles[[*CANDLE_INPUT_COLUMNS, "close_time", "was_filled"]].reset_index(drop=True)
     table = model_table(build_gold(extended, forecaster.feature_params, forecaster.interval), spec)
     paths = origin_paths(forecaster, table, forecaster.replay_origins + horizon + 1)
     function = interval_quantiles(forecaster, table, paths, steps)
     predicted = paths[-1, :steps].tolist()
-    volume = float(extended["volume"].iloc[-spec["n_timesteps"] :].median())
+    volume = float(extended["volume"].iloc[-spec.n_timesteps :].median())
     while len(predicted) < steps:  # recursive beyond the network's horizon
         appended = np.asarray(predicted[len(extended) - len(candles) :])
         extended = pd.concat(

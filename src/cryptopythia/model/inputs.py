@@ -14,7 +14,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-INPUT_MODES = ("scale_free", "levels")
 LEVEL, SPREAD, VOLUME, RUNNING, FREE = "level", "spread", "volume", "running", "free"
 
 

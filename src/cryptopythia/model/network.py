@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
-PRECISIONS = ("auto", "float32", "mixed_bfloat16")
-
 
 def conv_output_length(n_timesteps: int, layers: dict[str, Any]) -> int:
     """Length of the sequence the conv/pool stack hands to the first LSTM."""

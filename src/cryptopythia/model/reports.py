@@ -9,13 +9,14 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .network import resolve_precision
+from .spec import ModelSpec
 
 
 def build_report(
     metrics: dict[str, Any],
     history: dict[str, list[float]],
     predictions: pd.DataFrame,
-    spec: dict[str, Any],
+    spec: ModelSpec,
     precision: str,
 ) -> dict[str, Any]:
     """metrics.json: test metrics (USD), training summary and what was evaluated."""
@@ -33,7 +34,7 @@ def build_report(
             "first_target": str(predictions["target_time"].iloc[0]),
             "last_target": str(predictions["target_time"].iloc[-1]),
         },
-        "spec": spec,
+        "spec": spec.to_dict(),
     }
 
 

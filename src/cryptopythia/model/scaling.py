@@ -9,23 +9,29 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 
-SCALERS = {"minmax": MinMaxScaler, "standard": StandardScaler, "robust": RobustScaler}
+from .choices import Scaler, covering
+from .spec import ModelSpec
+
+# modelling.scaler's values (model.choices.Scaler) -> the sklearn class of each
+SCALERS = covering(
+    Scaler, {"minmax": MinMaxScaler, "standard": StandardScaler, "robust": RobustScaler}
+)
 
 
-def fit_scaler(train: pd.DataFrame, spec: dict[str, Any]) -> Any:
+def fit_scaler(train: pd.DataFrame, spec: ModelSpec) -> Any:
     """Fit the configured scaler on the training rows only (features + target column)."""
-    scaler = clone(SCALERS[spec["scaler"]]())
-    scaler.fit(train[spec["scaler_columns"]])
+    scaler = clone(SCALERS[spec.scaler]())
+    scaler.fit(train[list(spec.scaler_columns)])
     return scaler
 
 
-def scale_table(scaler: Any, table: pd.DataFrame, spec: dict[str, Any]) -> np.ndarray:
+def scale_table(scaler: Any, table: pd.DataFrame, spec: ModelSpec) -> np.ndarray:
     """The scaled model inputs of a table as float32; the last column is the target.
 
     The target column is NaN on the first row for diff/log_return; it is never a
     predicted value (no window ends before row 0) and is set to 0 as an input.
     """
-    scaled = scaler.transform(table[spec["scaler_columns"]]).astype("float32")
+    scaled = scaler.transform(table[list(spec.scaler_columns)]).astype("float32")
     return np.nan_to_num(scaled, nan=0.0)
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .choices import Target, allowed
 from .statistics import long_run_variance
-from .targets import TARGET_KINDS
 
 
 def moves(paths: np.ndarray, last_close: np.ndarray, kind: str) -> np.ndarray:
@@ -16,9 +16,9 @@ def moves(paths: np.ndarray, last_close: np.ndarray, kind: str) -> np.ndarray:
     paths, last = np.asarray(paths, dtype="float64"), np.asarray(last_close, dtype="float64")
     if kind == "log_return":
         return np.log(paths / last[:, None])
-    if kind in TARGET_KINDS:
+    if kind in allowed(Target):
         return paths - last[:, None]
-    raise ValueError(f"Unknown target kind {kind!r}: use one of {TARGET_KINDS}.")
+    raise ValueError(f"Unknown target kind {kind!r}: use one of {', '.join(allowed(Target))}.")
 
 
 def shrink(paths: np.ndarray, last_close: np.ndarray, weights: np.ndarray, kind: str) -> np.ndarray:

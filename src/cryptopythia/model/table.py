@@ -9,11 +9,11 @@ from typing import Any
 import pandas as pd
 
 from ..candles import interval_of
-from .inputs import INPUT_MODES, input_name, scale_free_inputs
-from .network import PRECISIONS, minimum_timesteps, unseen_timesteps
-from .scaling import SCALERS
+from .inputs import input_name, scale_free_inputs
+from .network import minimum_timesteps, unseen_timesteps
+from .spec import ModelSpec
 from .split import part_start
-from .targets import TARGET_KINDS, make_target, target_column
+from .targets import make_target, target_column
 
 logger = logging.getLogger(__name__)
 
@@ -26,24 +26,8 @@ def check_modelling_params(
 ) -> None:
     """Reject a configuration the network or the evaluation cannot take, before any work;
     with ``gold_rows``, a window longer than gold too, suggesting one that fits ``room``
-    rows (the smallest part of the split, ``window_room``)."""
-    target = params["target"]
-    if target not in TARGET_KINDS:
-        raise ValueError(
-            f"Unknown modelling.target {target!r}: use one of {', '.join(TARGET_KINDS)}."
-        )
-    scaler = params["scaler"]
-    if scaler not in SCALERS:
-        raise ValueError(f"Unknown modelling.scaler {scaler!r}: use one of {', '.join(SCALERS)}.")
-    if params["precision"] not in PRECISIONS:
-        raise ValueError(
-            f"Unknown modelling.precision {params['precision']!r}: use one of "
-            f"{', '.join(PRECISIONS)}."
-        )
-    if params["inputs"] not in INPUT_MODES:
-        raise ValueError(
-            f"Unknown modelling.inputs {params['inputs']!r}: use one of {', '.join(INPUT_MODES)}."
-        )
+    rows (the smallest part of the split, ``window_room``). The choices (target, scaler,
+    precision, inputs) are the schema's to check (``cryptopythia.parameters``)."""
     layers = params["layers"]
     counts = {key: len(layers[key]) for key in ("conv_filters", "conv_kernel_sizes", "pool_sizes")}
     if len(set(counts.values())) != 1:
@@ -168,7 +152,7 @@ def select_features(
 
 def prepare_model_table(
     gold: pd.DataFrame, params: dict[str, Any], units: dict[str, str]
-) -> tuple[pd.DataFrame, dict[str, Any]]:
+) -> tuple[pd.DataFrame, ModelSpec]:
     """Check the parameters, pick the gold columns, make the network's inputs (scale-free
     or levels, see ``modelling.inputs``) and the target; returns the model table and the
     window spec (everything needed to rebuild the table at inference time)."""
@@ -186,39 +170,39 @@ def prepare_model_table(
             "feature_engineering with the current parameters first."
         )
     inputs = _input_names(columns, units, params["inputs"])
-    spec = {
-        "n_timesteps": int(params["n_timesteps"]),
-        "horizon": int(params["horizon"]),
-        "target": params["target"],
-        "target_column": target_column(params["target"]),
-        "inputs": params["inputs"],
-        "gold_columns": columns,
-        "units": {column: units[column] for column in columns},
-        "volume_window": int(params["volume_window"]),
-        "features": inputs,
-        "scaler_columns": [*inputs, target_column(params["target"])],
-        "interval": interval_of(gold["open_time"]),
-        "scaler": params["scaler"],
-    }
+    spec = ModelSpec(
+        n_timesteps=int(params["n_timesteps"]),
+        horizon=int(params["horizon"]),
+        target=params["target"],
+        target_column=target_column(params["target"]),
+        inputs=params["inputs"],
+        gold_columns=tuple(columns),
+        units={column: units[column] for column in columns},
+        volume_window=int(params["volume_window"]),
+        features=tuple(inputs),
+        scaler_columns=(*inputs, target_column(params["target"])),
+        interval=interval_of(gold["open_time"]),
+        scaler=params["scaler"],
+    )
     table = model_table(gold, spec)
     logger.info(
         "Modelling table: %d rows, %d %s inputs, target %s, interval %s.",
         len(table),
         len(inputs),
-        spec["inputs"],
-        spec["target"],
-        spec["interval"],
+        spec.inputs,
+        spec.target,
+        spec.interval,
     )
     return table, spec
 
 
-def model_table(gold: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
+def model_table(gold: pd.DataFrame, spec: ModelSpec) -> pd.DataFrame:
     """open_time, the USD candle, the network's inputs and the target, per the window spec
     (the one way training, inference, the backtest and the served model build it)."""
-    if spec["inputs"] == "scale_free":
-        inputs = scale_free_inputs(gold, spec["gold_columns"], spec["units"], spec["volume_window"])
+    if spec.inputs == "scale_free":
+        inputs = scale_free_inputs(gold, list(spec.gold_columns), spec.units, spec.volume_window)
     else:
-        inputs = gold[spec["features"]].astype("float64")
+        inputs = gold[list(spec.features)].astype("float64")
     return pd.concat(
         [
             gold[["open_time"]],
@@ -226,8 +210,8 @@ def model_table(gold: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
             # every real gold) feed the range-based volatility models (model.volatility)
             gold[[c for c in RANGE_COLUMNS if c in gold.columns]].add_suffix("_usd"),
             gold["close"].rename("close_usd"),
-            inputs[spec["features"]],
-            make_target(gold["close"], spec["target"]),
+            inputs[list(spec.features)],
+            make_target(gold["close"], spec.target),
         ],
         axis=1,
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-TARGET_KINDS = ("close", "diff", "log_return")
+from .choices import Target, allowed
 
 
 def target_column(kind: str) -> str:
@@ -26,7 +26,7 @@ def make_target(close: pd.Series, kind: str) -> pd.Series:
     elif kind == "log_return":
         values = np.log(close).diff()
     else:
-        raise ValueError(f"Unknown target kind {kind!r}: use one of {TARGET_KINDS}.")
+        raise ValueError(f"Unknown target kind {kind!r}: use one of {', '.join(allowed(Target))}.")
     return values.rename(target_column(kind))
 
 
@@ -40,4 +40,4 @@ def target_to_close(targets: np.ndarray, last_close: np.ndarray, kind: str) -> n
         return last_close + np.cumsum(targets, axis=1)
     if kind == "log_return":
         return last_close * np.exp(np.cumsum(targets, axis=1))
-    raise ValueError(f"Unknown target kind {kind!r}: use one of {TARGET_KINDS}.")
+    raise ValueError(f"Unknown target kind {kind!r}: use one of {', '.join(allowed(Target))}.")

@@ -12,6 +12,7 @@ import pandas as pd
 
 from .network import build_model, resolve_precision
 from .scaling import scale_table
+from .spec import ModelSpec
 from .windows import count_windows, window_dataset
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -28,7 +29,7 @@ def train_model(
     train: pd.DataFrame,
     validation: pd.DataFrame,
     scaler: Any,
-    spec: dict[str, Any],
+    spec: ModelSpec,
     params: dict[str, Any],
 ) -> tuple[KerasModel, dict[str, list[float]]]:
     """Fit the network on the training windows with early stopping on validation loss
@@ -39,7 +40,7 @@ def train_model(
     keras.utils.set_random_seed(int(params["seed"]))
     if params["deterministic"]:
         tf.config.experimental.enable_op_determinism()
-    n_timesteps, horizon = spec["n_timesteps"], spec["horizon"]
+    n_timesteps, horizon = spec.n_timesteps, spec.horizon
     train_scaled, train_data, validation_data = _window_datasets(
         train, validation, scaler, spec, params
     )
@@ -119,7 +120,7 @@ def fine_tune(
     train: pd.DataFrame,
     validation: pd.DataFrame,
     scaler: Any,
-    spec: dict[str, Any],
+    spec: ModelSpec,
     params: dict[str, Any],
     epochs: int,
     patience: int,
@@ -140,11 +141,11 @@ def _window_datasets(
     train: pd.DataFrame,
     validation: pd.DataFrame,
     scaler: Any,
-    spec: dict[str, Any],
+    spec: ModelSpec,
     params: dict[str, Any],
 ) -> tuple[np.ndarray, Any, Any]:
     """The scaled training rows, their shuffled window dataset and the validation one."""
-    n_timesteps, horizon, batch_size = spec["n_timesteps"], spec["horizon"], params["batch_size"]
+    n_timesteps, horizon, batch_size = spec.n_timesteps, spec.horizon, params["batch_size"]
     train_scaled = scale_table(scaler, train, spec)
     train_data = window_dataset(
         train_scaled, n_timesteps, horizon, batch_size, shuffle=True, seed=params["seed"]

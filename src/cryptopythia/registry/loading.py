@@ -105,17 +105,7 @@ def load_forecaster(
         registry["model_name"], str(version.version), "tensorflow", load_network
     )
     scaler = registered_file(registry["scaler_name"], str(scaler_version), "sklearn", load_scaler)
-    forecaster = Forecaster(
-        model=network,
-        scaler=scaler,
-        spec=metadata,  # the window spec, stored as the model's metadata
-        feature_params=metadata["feature_params"],
-        interval=metadata["interval"],
-        shrinkage=metadata["shrinkage"],
-        intervals=metadata["intervals"],
-        # "garch": the key of the models registered before the volatility models' interface
-        volatility_params=metadata.get("volatility_params", metadata.get("garch")),
-    )
+    forecaster = Forecaster.from_artifacts(network, scaler, metadata)  # to_artifacts' dict
     info = {
         "model_name": registry["model_name"],
         "model_version": str(version.version),

@@ -22,6 +22,7 @@ from mlflow.tracking import MlflowClient
 
 from ..model.forecaster import Forecaster
 from ..model.scaling import scale_table
+from ..model.spec import ModelSpec
 from ..model.training import KerasModel
 from ..serving.pyfunc import SERVING_LIMITS, log_candle_forecaster
 from ..serving.requirements import pinned
@@ -68,18 +69,11 @@ def register_forecaster(
     for alias in (registry["alias"], registry["champion_alias"]):  # e.g. a run killed mid-move
         repair_split_alias(MlflowClient(), names, alias)
     spec = forecaster.spec
-    # What inference needs besides the weights: the window spec, the feature parameters
-    # the shrinkage weights and the interval settings.
-    metadata = {
-        **spec,
-        "feature_params": forecaster.feature_params,
-        "shrinkage": forecaster.shrinkage,
-        "intervals": forecaster.intervals,
-        "volatility_params": forecaster.volatility_params,
-        "run_name": run_name,
-        "model_output": "scaled target, see spec",
-    }
-    infos = log_models(forecaster.model, forecaster.scaler, train, spec, names, metadata)
+    # What inference needs besides the weights (Forecaster.from_artifacts reads it back):
+    # the window spec, the feature parameters, the shrinkage weights, the interval settings.
+    network, scaler, stored = forecaster.to_artifacts()
+    metadata = {**stored, "run_name": run_name, "model_output": "scaled target, see spec"}
+    infos = log_models(network, scaler, train, spec, names, metadata)
     with quiet_logging():
         infos["serving"] = log_candle_forecaster(
             forecaster,
@@ -123,7 +117,7 @@ def register_forecaster(
 
 def version_tags(
     report: dict[str, Any],
-    spec: dict[str, Any],
+    spec: ModelSpec,
     metric: str,
     value: float,
     run_name: str,
@@ -137,10 +131,10 @@ def version_tags(
         f"test_{metric}": f"{value:.6f}",
         "test_rmse_ratio_to_naive": f"{report['test']['rmse_ratio_to_naive']:.6f}",
         "test_period": f"{period['first_target']} -> {period['last_target']}",
-        "target": spec["target"],
-        "n_timesteps": str(spec["n_timesteps"]),
-        "horizon": str(spec["horizon"]),
-        "interval": spec["interval"],
+        "target": spec.target,
+        "n_timesteps": str(spec.n_timesteps),
+        "horizon": str(spec.horizon),
+        "interval": spec.interval,
         "run_name": run_name,
         **({"interval_volatility": str(volatility)} if volatility else {}),
     }
@@ -191,7 +185,7 @@ def log_models(
     model: KerasModel,
     scaler: Any,
     train: pd.DataFrame,
-    spec: dict[str, Any],
+    spec: ModelSpec,
     names: dict[str, str],
     metadata: dict[str, Any],
 ) -> dict[str, Any]:
@@ -200,9 +194,9 @@ def log_models(
     import mlflow.tensorflow
 
     # Row 0 of diff/log_return targets is NaN: the examples start one row later.
-    rows = train.iloc[1 : 1 + spec["n_timesteps"]]
+    rows = train.iloc[1 : 1 + spec.n_timesteps]
     window = scale_table(scaler, rows, spec)[None, ...]
-    scaler_example = rows[spec["scaler_columns"]].head(5)
+    scaler_example = rows[list(spec.scaler_columns)].head(5)
     # The tensorflow flavor (a .keras file, Keras 3 on the TF backend): mlflow.keras
     # 3.17 writes the input example before creating the model folder and fails.
     with quiet_logging():

@@ -26,17 +26,7 @@ def forecaster_from_artifacts(artifacts: dict[str, str]) -> Forecaster:
     # skops, not pickle, with this project's own trusted types (model.artifacts)
     scaler = load_scaler(artifacts["scaler"])
     network = load_network(artifacts["network"])
-    return Forecaster(
-        model=network,
-        scaler=scaler,
-        spec=config["spec"],
-        feature_params=config["feature_params"],
-        interval=config["interval"],
-        shrinkage=config["shrinkage"],
-        intervals=config["intervals"],
-        # "garch": the key of the models logged before the volatility models' interface
-        volatility_params=config.get("volatility_params", config.get("garch")),
-    )
+    return Forecaster.from_artifacts(network, scaler, config)  # the limits in it: ignored
 
 
 def warm_up(forecaster: Forecaster) -> None:
@@ -45,9 +35,9 @@ def warm_up(forecaster: Forecaster) -> None:
     if not any(forecaster.shrinkage):
         return
     spec = forecaster.spec
-    rows = forecaster.replay_origins + spec["horizon"] + spec["n_timesteps"]
+    rows = forecaster.replay_origins + spec.horizon + spec.n_timesteps
     series_predictions(
-        forecaster.model, np.zeros((rows, len(spec["scaler_columns"]))), spec["n_timesteps"]
+        forecaster.model, np.zeros((rows, len(spec.scaler_columns))), spec.n_timesteps
     )
 
 

@@ -218,17 +218,11 @@ def log_candle_forecaster(
             "scaler": os.path.join(folder, "scaler.skops"),
             "config": os.path.join(folder, "config.json"),
         }
-        forecaster.model.save(artifacts["network"])
-        skops.io.dump(forecaster.scaler, artifacts["scaler"])
-        config = {
-            "spec": forecaster.spec,
-            "feature_params": forecaster.feature_params,
-            "interval": forecaster.interval,
-            "shrinkage": forecaster.shrinkage,
-            "intervals": forecaster.intervals,
-            "volatility_params": forecaster.volatility_params,
-            **{key: int(limits[key]) for key in SERVING_LIMITS},
-        }
+        network, scaler, metadata = forecaster.to_artifacts()
+        network.save(artifacts["network"])
+        skops.io.dump(scaler, artifacts["scaler"])
+        # Forecaster.from_artifacts reads it back (load_context), beside the limits
+        config = {**metadata, **{key: int(limits[key]) for key in SERVING_LIMITS}}
         with open(artifacts["config"], "w") as file:
             json.dump(config, file, indent=2, default=str)
         example = payload_from_candles(

@@ -16,6 +16,7 @@ from mlflow.tracking import MlflowClient
 from cryptopythia.datasets import CandleCSVDataset
 from cryptopythia.model.scaling import inverse_target, scale_table
 from cryptopythia.model.shrinkage import shrink
+from cryptopythia.model.spec import ModelSpec
 from cryptopythia.model.table import model_table
 from cryptopythia.model.targets import target_to_close
 from cryptopythia.model.windows import window_view
@@ -62,23 +63,24 @@ def reproduce_test_predictions(project: Path, alias: str) -> tuple[np.ndarray, n
     inference will; returns (reproduced, logged) USD closes."""
     model = mlflow.pyfunc.load_model(f"models:/btc_forecaster@{alias}")
     scaler = mlflow.sklearn.load_model(f"models:/btc_scaler@{alias}")
-    spec = model.metadata.metadata  # the window spec travels with the model
-    n_timesteps = spec["n_timesteps"]
+    metadata = model.metadata.metadata  # the window spec travels with the model
+    spec = ModelSpec.from_dict(metadata)
+    n_timesteps = spec.n_timesteps
     gold = CandleCSVDataset(
         filepath=str(project / "data/03_primary/gold.csv"),
         datetime_columns=["open_time", "close_time"],
     ).load()
     table = model_table(gold, spec)
     logged = pd.read_csv(project / "data/07_model_output/test_predictions.csv")
-    logged = logged[logged["step"] == spec["horizon"]]
+    logged = logged[logged["step"] == spec.horizon]
     first_origin = table.index[table["open_time"] == pd.Timestamp(logged["origin_time"].iloc[0])][0]
     test = table.iloc[first_origin - n_timesteps + 1 :].reset_index(drop=True)
-    windows = window_view(scale_table(scaler, test, spec), n_timesteps, spec["horizon"])
+    windows = window_view(scale_table(scaler, test, spec), n_timesteps, spec.horizon)
     raw = model.predict(np.ascontiguousarray(windows, dtype="float32"))
     targets = inverse_target(scaler, np.asarray(raw))
     last_close = test["close_usd"].to_numpy()[np.arange(len(windows)) + n_timesteps - 1]
-    closes = target_to_close(targets, last_close, spec["target"])
-    closes = shrink(closes, last_close, np.asarray(spec["shrinkage"]), spec["target"])
+    closes = target_to_close(targets, last_close, spec.target)
+    closes = shrink(closes, last_close, np.asarray(metadata["shrinkage"]), spec.target)
     return closes[:, -1], logged["predicted_close"].to_numpy()
 
 

@@ -1,5 +1,5 @@
 """Volatility models behind the prediction intervals, chosen by
-``modelling.intervals.volatility`` (its allowed values: ``cryptopythia.parameters``): each
+``modelling.intervals.volatility`` (its allowed values: ``model.choices.Volatility``): each
 fits on the training candles to a JSON-able parameter dict (registered with the model and
 used as fitted when serving), then gives the sigma of the h-step log move at every origin
 from the candles up to it. ``walk_paths`` is the walk-forward's use: the scheduled models
@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..choices import Volatility, covering
 from .base import Params, VolatilityModel
 from .candles import Candles, candles_of
 from .ewma import EWMA, ewma_volatility
@@ -21,14 +22,11 @@ from .har import HAR_RANGE
 
 logger = logging.getLogger(__name__)
 
-# The one map from a name to its model.
-MODELS: dict[str, VolatilityModel] = {
-    "ewma": EWMA,
-    "garch": GARCH,
-    "garch_t": GARCH_T,
-    "gjr_t": GJR_T,
-    "har_range": HAR_RANGE,
-}
+# The one map from a name (model.choices.Volatility) to its model.
+MODELS: dict[str, VolatilityModel] = covering(
+    Volatility,
+    {"ewma": EWMA, "garch": GARCH, "garch_t": GARCH_T, "gjr_t": GJR_T, "har_range": HAR_RANGE},
+)
 
 __all__ = [
     "MODELS",

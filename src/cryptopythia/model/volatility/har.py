@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ..choices import RangeEstimator, allowed
 from .base import Params, VolatilityModel
 from .candles import Candles
 
@@ -22,7 +23,7 @@ logger = logging.getLogger(__name__)
 GARMAN_KLASS_CLOSE = 2 * math.log(2) - 1
 
 
-def range_variance(candles: Candles, estimator: str, wick_bound: float) -> np.ndarray:
+def range_variance(candles: Candles, estimator: RangeEstimator, wick_bound: float) -> np.ndarray:
     """Per candle, a range-based variance of its log move (plus the squared opening gap);
     the squared close-to-close return where a wick goes beyond ``wick_bound`` times the
     body (a flash-crash print, e.g. a low of 0.0001 under an open of 3.8) or is not finite."""
@@ -36,7 +37,10 @@ def range_variance(candles: Candles, estimator: str, wick_bound: float) -> np.nd
         elif estimator == "parkinson":
             variance = spread**2 / (4 * math.log(2))
         else:
-            raise ValueError(f"Unknown har_range_estimator {estimator!r}.")
+            raise ValueError(
+                f"Unknown har_range_estimator {estimator!r}: use one of "
+                f"{', '.join(allowed(RangeEstimator))}."
+            )
         previous = np.concatenate([[np.nan], c[:-1]])
         variance = variance + np.nan_to_num(np.log(o / previous)) ** 2
         implausible = (lo < wick_bound * np.minimum(o, c)) | (h * wick_bound > np.maximum(o, c))

@@ -12,6 +12,7 @@ from mlflow.tracking import MlflowClient
 from ...backtest.walk_forward import make_origin_table
 from ...candles import interval_of
 from ...features import check_parameters
+from ...model.spec import ModelSpec
 from ...registry.aliases import move_alias, record_previous
 from ...registry.promotion import gate_staging
 
@@ -23,7 +24,7 @@ def prepare_backtest(
     modelling: dict[str, Any],
     feature_params: dict[str, Any],
     backtest: dict[str, Any],
-) -> tuple[pd.DataFrame, dict[str, Any], pd.DataFrame]:
+) -> tuple[pd.DataFrame, ModelSpec, pd.DataFrame]:
     """The model table, window spec and origin table of the registered recipe."""
     units = check_parameters(feature_params, interval_of(gold["open_time"]))["units"]
     return make_origin_table(gold, modelling, units, backtest)

@@ -13,6 +13,7 @@ from mlflow.tracking import MlflowClient
 from ...candles import interval_of
 from ...features import check_parameters
 from ...model.forecaster import Forecaster
+from ...model.spec import ModelSpec
 from ...model.table import prepare_model_table
 from ...registry.promotion import training_candidacy
 from ...registry.registration import register_forecaster
@@ -32,7 +33,7 @@ def name_run(params: dict[str, Any]) -> str:
 
 def make_model_table(
     gold: pd.DataFrame, modelling: dict[str, Any], feature_params: dict[str, Any]
-) -> tuple[pd.DataFrame, dict[str, Any]]:
+) -> tuple[pd.DataFrame, ModelSpec]:
     """The model table and window spec of gold, with the units of gold's columns from the
     feature_engineering plan."""
     units = check_parameters(feature_params, interval_of(gold["open_time"]))["units"]
