@@ -455,6 +455,7 @@ def main() -> None:
         for how, damage in STORE_DAMAGE.items():
             if not chosen("store", f"mlflow.db {how}"):
                 continue
+            (Path(folder) / f"store{len(rows)}").mkdir()
             other = copy_project(Path(folder) / f"store{len(rows)}")
             damage(other / "mlflow.db")
             outcome, message = attempt(lambda o=other: run_kedro(o, "inference", env="offline"))
