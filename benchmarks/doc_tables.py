@@ -56,6 +56,7 @@ TABLES: dict[str, render.Renderer] = {
     "intervals": skill.intervals,
     "interval_periods": skill.interval_periods,
     "risk": skill.risk,
+    "risk_network": skill.risk_network,
 }
 
 MARKED = re.compile(r"(<!-- table: (?P<name>[\w.-]+) -->\n)(?P<body>.*?)(<!-- /table -->)", re.S)

@@ -189,3 +189,35 @@ def risk(results: Path) -> str:
     )
     header = ["model", "20 pairs: median", "worst", "BTC 1d", "BTC 4h"]
     return markdown(header, rows, "lrrrr")
+
+
+def risk_network(results: Path) -> str:
+    """The network's volatility correction on BTC daily against the econometric model it
+    corrects: 80% interval-score ratios to the EWMA walk on both periods, per step, the
+    CRPS ratio and the 80% coverage range (risk_network.json)."""
+    data = load(results, "risk_network")
+    rows = []
+    for model, row in data["models"].items():
+        scored = row["scored"]
+        coverage = scored["coverage_80_by_step"]
+        rows.append(
+            [
+                model,
+                f"{row['selection']['ratio_80']:.4f}",
+                f"**{scored['ratio_80']:.4f}**",
+                " ".join(f"{v:.3f}" for v in scored["ratio_80_by_step"]),
+                f"{scored['crps_ratio']:.4f}",
+                p_value(scored["dm_overall"]["p_value"]),
+                f"{min(coverage):.3f}–{max(coverage):.3f}",
+            ]
+        )
+    header = [
+        "σ",
+        "selection",
+        "scored",
+        "scored, steps 1–" + str(data["horizon"]),
+        "CRPS",
+        "DM p",
+        "80% coverage",
+    ]
+    return markdown(header, rows, "lrrrrrr")

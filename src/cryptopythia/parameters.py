@@ -50,6 +50,31 @@ class Split(_Section):
         return value
 
 
+class NetworkVolatility(_Section):
+    """The network's volatility correction (model.volatility_network; benchmarked only)."""
+
+    n_timesteps: int = Field(ge=2)
+    layers: dict[str, Any]
+    loss: Literal["gaussian_nll", "mse"]
+    learning_rate: float = Field(gt=0)
+    epochs: int = PositiveInt
+    batch_size: int = PositiveInt
+    patience: int = Field(ge=0)
+    validation_fraction: float = Field(gt=0, lt=1)
+    calibration_fraction: float = Field(gt=0, lt=1)
+    min_t_statistic: float = Field(ge=0)
+    seed: int
+
+    @model_validator(mode="after")
+    def parts_leave_training_rows(self) -> NetworkVolatility:
+        if self.validation_fraction + self.calibration_fraction >= 0.9:
+            raise ValueError(
+                "validation_fraction + calibration_fraction must leave at least 10% of the "
+                "rows to train on (e.g. 0.15 and 0.25)"
+            )
+        return self
+
+
 class Intervals(_Section):
     coverage: list[float] = Field(min_length=1)
     volatility: Volatility  # cryptopythia.model.volatility.MODELS maps them
@@ -64,6 +89,7 @@ class Intervals(_Section):
     calibration_window: int = PositiveInt
     adaptation_origins: int = Field(ge=0)
     aci_gamma: float = Field(ge=0, lt=1)
+    network_volatility: NetworkVolatility | None = None
 
     @field_validator("coverage")
     @classmethod
