@@ -89,7 +89,6 @@ class Intervals(_Section):
     calibration_window: int = PositiveInt
     adaptation_origins: int = Field(ge=0)
     aci_gamma: float = Field(ge=0, lt=1)
-    network_volatility: NetworkVolatility | None = None
 
     @field_validator("coverage")
     @classmethod
@@ -267,6 +266,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "backtest": Backtest,
     "monitor": Monitor,
     "replay": Replay,
+    "network_volatility": NetworkVolatility,
 }
 
 

@@ -9,6 +9,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+import yaml
 from test_volatility_models import SETTINGS, candles_from_variance, garch_t_candles
 
 from cryptopythia.model.volatility import Candles
@@ -20,7 +21,11 @@ from cryptopythia.model.volatility_network import (
     qlike,
 )
 
-NETWORK = SETTINGS["network_volatility"]
+from conftest import PROJECT_ROOT
+
+NETWORK = yaml.safe_load(
+    (PROJECT_ROOT / "conf/base/parameters_network_volatility.yml").read_text()
+)["network_volatility"]
 EWMA = {**SETTINGS, "volatility": "ewma"}
 
 
