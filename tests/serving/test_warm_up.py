@@ -34,10 +34,10 @@ print(json.dumps([before, compiled()]))
 """
 
 
-@pytest.mark.slow  # a fresh Python process loading TensorFlow per case
-@pytest.mark.parametrize("shrinkage", [[0.0, 0.0, 0.0], [0.9, 0.6, 0.3]])
-def test_loading_the_served_model_compiles_the_feature_kernels(tmp_path, shrinkage):
-    forecaster = make_forecaster(make_silver(400), shrinkage=shrinkage)
+@pytest.mark.slow  # a fresh Python process loading TensorFlow
+def test_loading_the_served_model_compiles_the_feature_kernels(tmp_path):
+    # weights 0, as on BTC daily: before, the warm-up returned at once (no network to run)
+    forecaster = make_forecaster(make_silver(400), shrinkage=[0.0, 0.0, 0.0])
     network, scaler, config = forecaster.to_artifacts()
     artifacts = {
         "network": str(tmp_path / "model.keras"),
