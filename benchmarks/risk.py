@@ -134,21 +134,34 @@ def conformal_radius(
     return radius
 
 
-def run_series(
-    name: str, raw: pd.DataFrame, interval: str, rv: np.ndarray | None
-) -> dict[str, Any]:
-    """Every model (and the RV anchor when ``rv``) on one series: both periods' scores."""
-    settings, horizon = settings_of(interval)
-    table, n = usd_table(raw), len(raw)
+def dense_walk(
+    table: pd.DataFrame, settings: dict[str, Any], horizon: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """The walk's origins (the replay before the selection period, then every candle with
+    ``horizon`` known closes after it), each origin's last close, its actual closes and
+    the masks of the selection and scored periods."""
+    n = len(table)
     replay = int(settings["calibration_window"]) + int(settings["adaptation_origins"]) + horizon + 1
     selection = (int(SELECTION[0] * n), int(SELECTION[1] * n))
     origins = np.arange(selection[0] - replay + 1, n - horizon + 1)
     closes = table["close_usd"].to_numpy()
     last = closes[origins - 1]
     actual = closes[origins[:, None] + np.arange(horizon)[None, :]]
+    periods = {
+        "selection": (origins >= selection[0]) & (origins < selection[1]),
+        "scored": origins >= int(SCORED * n),
+    }
+    return origins, last, actual, periods
+
+
+def run_series(
+    name: str, raw: pd.DataFrame, interval: str, rv: np.ndarray | None
+) -> dict[str, Any]:
+    """Every model (and the RV anchor when ``rv``) on one series: both periods' scores."""
+    settings, horizon = settings_of(interval)
+    table, n = usd_table(raw), len(raw)
+    origins, last, actual, periods = dense_walk(table, settings, horizon)
     moves = np.log(actual / last[:, None])
-    periods = {"selection": origins < selection[1], "scored": origins >= selection[1]}
-    periods["selection"] &= origins >= selection[0]
     raw_scores: dict[str, dict[str, Any]] = {}
     seconds: dict[str, float] = {}
     names = [*MODELS, *([RV_ANCHOR] if rv is not None else [])]

@@ -35,9 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the CP
 from risk import (
     DATA,
     ROOT,
-    SCORED,
-    SELECTION,
     conformal_radius,
+    dense_walk,
     settings_of,
     usd_table,
     walk_sigmas,
@@ -88,17 +87,8 @@ def main(argv: list[str] | None = None) -> None:
     network = yaml.safe_load(conf.read_text())["network_volatility"]
     econometric = selected_model()
     table, n = usd_table(raw), len(raw)
-    replay = int(settings["calibration_window"]) + int(settings["adaptation_origins"]) + horizon + 1
-    selection = (int(SELECTION[0] * n), int(SELECTION[1] * n))
-    origins = np.arange(selection[0] - replay + 1, n - horizon + 1)
-    closes = table["close_usd"].to_numpy()
-    last = closes[origins - 1]
-    actual = closes[origins[:, None] + np.arange(horizon)[None, :]]
+    origins, last, actual, periods = dense_walk(table, settings, horizon)
     moves = np.log(actual / last[:, None])
-    periods = {
-        "selection": (origins >= selection[0]) & (origins < selection[1]),
-        "scored": origins >= int(SCORED * n),
-    }
     econ_settings = {**settings, "volatility": econometric}
     walk_started = time.perf_counter()
     sigma, correction, weights, refits = walk_corrected(

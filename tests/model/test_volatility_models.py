@@ -132,6 +132,20 @@ def test_a_flash_crash_wick_and_flat_candles_do_not_blow_up_the_range_model():
         assert har[origin - 1000] == pytest.approx(clean[origin - 1000], rel=0.1)
 
 
+def scrambled_from(candles: Candles, cut: int) -> Candles:
+    """``candles`` with every row from ``cut`` on rescaled at random and given wicks."""
+    rng = np.random.default_rng(0)
+    factor, wick = np.ones(len(candles)), np.ones(len(candles))
+    factor[cut:] = rng.uniform(0.3, 3.0, len(candles) - cut)
+    wick[cut:] = 1.5
+    return Candles(
+        close=candles.close * factor,
+        open=candles.open * factor,
+        high=candles.high * factor * wick,
+        low=candles.low * factor / wick,
+    )
+
+
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_no_model_reads_a_candle_at_or_after_its_origin(name):
     _, sigma = garch_t_candles(900, seed=11)
@@ -139,17 +153,8 @@ def test_no_model_reads_a_candle_at_or_after_its_origin(name):
     settings = settings_of(name)
     origins = list(range(700, 780))
     before = walk_paths(candles, settings, origins, 5, train_start=0)
-    rng = np.random.default_rng(0)
     cut = 730  # rows from here on scrambled: the origins up to 730 must not change
-    factor, wick = np.ones(len(candles)), np.ones(len(candles))
-    factor[cut:] = rng.uniform(0.3, 3.0, len(candles) - cut)
-    wick[cut:] = 1.5
-    scrambled = Candles(
-        close=candles.close * factor,
-        open=candles.open * factor,
-        high=candles.high * factor * wick,
-        low=candles.low * factor / wick,
-    )
+    scrambled = scrambled_from(candles, cut)
     after = walk_paths(scrambled, settings, origins, 5, train_start=0)
     known = np.asarray(origins) <= cut
     np.testing.assert_allclose(after[known], before[known], rtol=1e-12)

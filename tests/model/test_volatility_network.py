@@ -10,7 +10,12 @@ import dataclasses
 import numpy as np
 import pytest
 import yaml
-from test_volatility_models import SETTINGS, candles_from_variance, garch_t_candles
+from test_volatility_models import (
+    SETTINGS,
+    candles_from_variance,
+    garch_t_candles,
+    scrambled_from,
+)
 
 from cryptopythia.model.volatility import Candles
 from cryptopythia.model.volatility_network import (
@@ -77,16 +82,7 @@ def test_no_sigma_reads_a_candle_at_or_after_its_origin(econometric):
     before_sigma, before_raw = correction_paths(
         candles.rows(0, stop), settings, fitted, params, n_origins, 5
     )
-    rng = np.random.default_rng(0)
-    factor, wick = np.ones(len(candles)), np.ones(len(candles))
-    factor[cut:] = rng.uniform(0.3, 3.0, len(candles) - cut)
-    wick[cut:] = 1.5
-    scrambled = Candles(
-        close=candles.close * factor,
-        open=candles.open * factor,
-        high=candles.high * factor * wick,
-        low=candles.low * factor / wick,
-    )
+    scrambled = scrambled_from(candles, cut)
     after_sigma, after_raw = correction_paths(
         scrambled.rows(0, stop), settings, fitted, params, n_origins, 5
     )
