@@ -22,16 +22,21 @@ from support.project import (  # noqa: F401  (re-exported for the tests)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Compile the numba indicator kernels into src/'s cache (or load them from it) once,
-    before pytest-xdist starts its workers: they, their `kedro run` subprocesses and Dask
-    workers then load the cache (about a second) instead of each compiling (~40 s of CPU)."""
+    """Compile the numba kernels (indicators, the intervals' replay) into src/'s cache (or
+    load them from it) once, before pytest-xdist starts its workers: they, their `kedro
+    run` subprocesses and Dask workers then load the cache (about a second) instead of
+    each compiling (~40 s of CPU)."""
     if os.environ.get("PYTEST_XDIST_WORKER"):
         return
+    import numpy as np
+
     from cryptopythia.features import build_gold
+    from cryptopythia.model.intervals import adaptive_quantile_grid
 
     from support.feature_candles import base_params, real_silver
 
     build_gold(real_silver("1d").head(400), base_params(), "1d")
+    adaptive_quantile_grid(np.linspace(0.1, 2.0, 50), np.array([0.5, 0.8]), 0.005, 1, 20)
 
 
 @pytest.fixture(autouse=True)
