@@ -124,9 +124,10 @@ def run_kedro(
     params: dict[str, Any] | None = None,
     runner: Any = None,
     namespaces: list[str] | None = None,
+    from_nodes: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Run ``kedro run --pipeline <pipeline> [--env] [--params] [--runner] [--namespaces]``
-    through a KedroSession.
+    """Run ``kedro run --pipeline <pipeline> [--env] [--params] [--runner] [--namespaces]
+    [--from-nodes]`` through a KedroSession.
 
     ``params`` takes dotted keys as ``--params`` does: {"modelling.epochs": 2}.
     """
@@ -146,7 +147,12 @@ def run_kedro(
         with KedroSession.create(
             project_path=project, env=env, runtime_params=runtime_params
         ) as session:
-            return session.run(pipeline_names=[pipeline], runner=runner, namespaces=namespaces)
+            return session.run(
+                pipeline_names=[pipeline],
+                runner=runner,
+                namespaces=namespaces,
+                from_nodes=from_nodes,
+            )
     finally:
         end_mlflow_runs()
         # a session that failed before its pipeline ran (e.g. a bad pair list) leaves its

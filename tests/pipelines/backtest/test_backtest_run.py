@@ -105,17 +105,24 @@ def test_backtest_reports_every_model_and_gates_the_champion(trained_project):
     assert "backtest.naive_ewma.interval_score_80" in run.data.metrics
     assert version.tags["backtest_step_1_rmse_ratio_to_naive"]  # every number on the version
 
-    # Every rule relaxed but the Diebold-Mariano one, made impossible to pass.
+    # Every rule relaxed but the Diebold-Mariano one, made impossible to pass: the gate
+    # alone, on the walk-forward's summary stored by the run above (`--from-nodes`).
     run_kedro(
         trained_project,
         "backtest",
         params={**BACKTEST, **RELAXED, "backtest.gate.dm_worse_p_value": 1.01},
+        from_nodes=["gate_champion"],
     )
     gate = json.loads((trained_project / "data/08_reporting/gate.json").read_text())
     assert gate["promoted"] is False and "DM shows it worse" in gate["reason"]
 
     # A relaxed gate promotes the staging model, its scaler and its served pyfunc.
-    run_kedro(trained_project, "backtest", params={**BACKTEST, **RELAXED})
+    run_kedro(
+        trained_project,
+        "backtest",
+        params={**BACKTEST, **RELAXED},
+        from_nodes=["gate_champion"],
+    )
     gate = json.loads((trained_project / "data/08_reporting/gate.json").read_text())
     assert gate["promoted"] is True
     champion = client.get_model_version_by_alias("btc_forecaster", "champion")
