@@ -13,7 +13,8 @@ from cryptopythia.backtest.origins import Retrain, Window
 from cryptopythia.model import choices
 from cryptopythia.model.scaling import SCALERS
 from cryptopythia.model.volatility import MODELS
-from cryptopythia.parameters import Backtest, Intervals, Modelling, check_parameters
+from cryptopythia.parameter_schemas import Backtest, Intervals, Modelling
+from cryptopythia.parameters import check_parameters
 
 from conftest import PROJECT_ROOT
 

@@ -226,7 +226,8 @@ class ParameterCheckHook:
 
     @hook_impl(tryfirst=True)
     def before_pipeline_run(self, pipeline: Any, catalog: Any) -> None:
-        from .parameters import SCHEMAS, check_parameters
+        from .parameter_schemas import SCHEMAS
+        from .parameters import check_parameters
 
         parameters = catalog.load("parameters")
         scopes: dict[str, set[str]] = {}  # "" = global; else a pair's namespace

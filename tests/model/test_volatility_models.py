@@ -19,7 +19,7 @@ from cryptopythia.model.volatility import (
     volatility_paths,
     walk_paths,
 )
-from cryptopythia.parameters import Intervals
+from cryptopythia.parameter_schemas import Intervals
 
 from conftest import PROJECT_ROOT
 

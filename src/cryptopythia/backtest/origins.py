@@ -6,7 +6,7 @@ being all that is known. Origins are every ``origin_step`` rows among the last
 network is refitted every ``refit_every`` rows, on rows before the refit's first origin
 only, and serves every origin until the next refit (statsforecast's
 ``cross_validation(refit=k)``). Its parameters' values are checked by their schema
-(``cryptopythia.parameters.Backtest``, typed with ``Window`` and ``Retrain`` below).
+(``cryptopythia.parameter_schemas.Backtest``, typed with ``Window`` and ``Retrain`` below).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def make_refits(
     min_train_rows: int,
 ) -> list[Refit]:
     """The refits of a walk-forward over the last ``n_origins`` rows of ``n_rows`` (the
-    counts >= 1 and the window's kind as ``cryptopythia.parameters.Backtest`` checks them)."""
+    counts >= 1 and the window's kind as ``cryptopythia.parameter_schemas.Backtest`` checks them)."""
     if window == "sliding" and (window_size is None or window_size < min_train_rows):
         raise ValueError(
             f"backtest.window_size must be >= {min_train_rows} rows for a sliding window, "

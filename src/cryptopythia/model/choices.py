@@ -1,5 +1,5 @@
 """The allowed values of the modelling parameters, each written once: the parameter
-schemas (``cryptopythia.parameters``) type their fields with these aliases and check the
+schemas (``cryptopythia.parameter_schemas``) type their fields with these aliases and check the
 configuration before a run; the model's code reads them here (``allowed``) and never keeps
 a list of its own. A map from a choice to its implementation (``SCALERS``, the volatility
 ``MODELS``) is made with ``covering``, which refuses a map that misses or adds a value."""

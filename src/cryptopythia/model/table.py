@@ -27,7 +27,7 @@ def check_modelling_params(
     """Reject a configuration the network or the evaluation cannot take, before any work;
     with ``gold_rows``, a window longer than gold too, suggesting one that fits ``room``
     rows (the smallest part of the split, ``window_room``). The choices (target, scaler,
-    precision, inputs) are the schema's to check (``cryptopythia.parameters``)."""
+    precision, inputs) are the schema's to check (``cryptopythia.parameter_schemas``)."""
     layers = params["layers"]
     counts = {key: len(layers[key]) for key in ("conv_filters", "conv_kernel_sizes", "pool_sizes")}
     if len(set(counts.values())) != 1:
