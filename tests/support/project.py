@@ -33,6 +33,9 @@ DATA_LAYERS = (
     "08_reporting",
 )
 BIN = Path(sys.executable).parent
+# MLflow 3's tracking server starts a GenAI job runner (seven huey worker processes, ~25 s
+# of CPU per start) that no test uses; docs/modelling.md's command turns it off the same way.
+TRACKING_SERVER_ENVIRONMENT = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
 # False while a test not marked `slow` runs (tests/conftest.py sets it): such a test may not
 # start a kedro run or a server, so `make test-fast` stays fast. Benchmarks leave it True.
 SLOW_ALLOWED = True

@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from support.project import BIN, free_port, wait_until_up
+from support.project import BIN, TRACKING_SERVER_ENVIRONMENT, free_port, wait_until_up
 
 # moto accepts any key; the S3 endpoint and these reach only the mlflow server's process.
 S3_KEYS = {
@@ -190,7 +190,9 @@ class TeamMlflowServer(AbstractContextManager):
                 "1",
             ],
             self.folder / "mlflow-server.log",
-            client_environment(MLFLOW_S3_ENDPOINT_URL=self.s3.endpoint, **S3_KEYS),
+            client_environment(
+                MLFLOW_S3_ENDPOINT_URL=self.s3.endpoint, **S3_KEYS, **TRACKING_SERVER_ENVIRONMENT
+            ),
             self.folder,
         ).__enter__()
         self.process.wait_until_up(f"{self.url}/health", 120)

@@ -4,6 +4,7 @@ driver's MLflow run made active, TensorFlow's threads capped, a concurrency leas
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 from kedro.io import CatalogProtocol
@@ -28,10 +29,14 @@ def _enter_driver_run(tracking: dict[str, str] | None) -> None:
 
 def _limit_tensorflow_threads(threads: int | None) -> None:
     """At most ``threads`` TensorFlow threads per op on this worker (N workers on N cores
-    must not each take all cores); only possible before TensorFlow's first op."""
+    must not each take all cores). The variables cap a TensorFlow imported later; one
+    already imported is capped through its config, possible only before its first op."""
     if not threads:
         return
-    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    for variable in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+        os.environ.setdefault(variable, str(threads))
+    if "tensorflow" not in sys.modules:  # importing it costs seconds on nodes that never use it
+        return
     import tensorflow as tf
 
     try:

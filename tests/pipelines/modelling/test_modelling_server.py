@@ -17,7 +17,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from support.modelling import FAST_PARAMS, run_pipeline, write_gold
-from support.project import free_port
+from support.project import TRACKING_SERVER_ENVIRONMENT, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -49,6 +49,7 @@ def mlflow_server(tmp_path: Path):
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
+        env={**os.environ, **TRACKING_SERVER_ENVIRONMENT},
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
