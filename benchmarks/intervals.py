@@ -91,7 +91,7 @@ def walk(
     for start in range(origins.start, origins.stop, refit_every):
         block = list(range(start, min(start + refit_every, origins.stop)))
         # the refit's volatility model: the inner train part (0.85) of the rows before it
-        params = fit_volatility(candles.iloc[: int(start * 0.85)], settings)
+        params = fit_volatility(candles.iloc[: int(start * 0.85)], settings, horizon)
         forecaster = Forecaster(
             model=None,
             scaler=None,

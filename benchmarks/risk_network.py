@@ -7,7 +7,7 @@ An origin at every candle of ../shared/data/btcusdt_1d.csv from the conformal re
 before risk.py's selection period to N - h. Every ``--every`` origins (default: conf's
 volatility_refit_every, 30, the econometric model's own schedule) the econometric model
 and the network are refitted on every candle before the block (an expanding window), with
-conf/base/parameters_network_volatility.yml; the weights are fitted on the last
+conf's modelling.intervals.network; the weights are fitted on the last
 calibration_fraction of those candles. Scored: the EWMA walk, the econometric model, the
 combination (the weights chosen) and the raw network (every weight 1, for reference),
 as 80% interval-score ratios to the EWMA walk on risk.py's selection and scored periods.
@@ -29,7 +29,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the CPU's name
 from risk import (
@@ -83,8 +82,7 @@ def main(argv: list[str] | None = None) -> None:
     raw = pd.read_csv(DATA / f"{SERIES}.csv")
     settings, horizon = settings_of("1d")
     every = args.every or int(settings["volatility_refit_every"])
-    conf = ROOT / "conf" / "base" / "parameters_network_volatility.yml"
-    network = yaml.safe_load(conf.read_text())["network_volatility"]
+    network = settings["network"]  # its base is the selection's choice here, not conf's
     econometric = selected_model()
     table, n = usd_table(raw), len(raw)
     origins, last, actual, periods = dense_walk(table, settings, horizon)

@@ -14,7 +14,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from .backtest.origins import Retrain, Window
 from .candles import utc_timestamp
-from .model.choices import Inputs, Precision, RangeEstimator, Scaler, Target, Volatility
+from .model.choices import (
+    Econometric,
+    Inputs,
+    Precision,
+    RangeEstimator,
+    Scaler,
+    Target,
+    Volatility,
+)
 
 PositiveInt = Field(ge=1)
 
@@ -44,8 +52,9 @@ class Split(_Section):
 
 
 class NetworkVolatility(_Section):
-    """The network's volatility correction (model.volatility_network; benchmarked only)."""
+    """The network's volatility correction (model.volatility_network) of ``base``."""
 
+    base: Econometric
     n_timesteps: int = Field(ge=2)
     layers: dict[str, Any]
     loss: Literal["gaussian_nll", "mse"]
@@ -79,6 +88,7 @@ class Intervals(_Section):
     har_range_estimator: RangeEstimator
     har_wick_bound: float = Field(gt=0, lt=1)
     har_floor: float = Field(gt=0, lt=1)
+    network: NetworkVolatility
     calibration_window: int = PositiveInt
     adaptation_origins: int = Field(ge=0)
     aci_gamma: float = Field(ge=0, lt=1)
@@ -259,5 +269,4 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "backtest": Backtest,
     "monitor": Monitor,
     "replay": Replay,
-    "network_volatility": NetworkVolatility,
 }

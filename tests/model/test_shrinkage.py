@@ -109,7 +109,7 @@ def test_a_network_trained_on_a_random_walk_forecasts_the_last_close():
         feature_params=FEATURE_PARAMS,
         shrinkage=weights,
         intervals=SMALL_INTERVALS,
-        volatility_params=fit_volatility(train, SMALL_INTERVALS),
+        volatility_params=fit_volatility(train, SMALL_INTERVALS, 3),
     )
     result = forecast(silver, forecaster, 3)
     np.testing.assert_allclose(result["forecast_close"], silver["close"].iloc[-1], rtol=1e-9)

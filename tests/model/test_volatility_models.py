@@ -74,7 +74,9 @@ def har_candles(n: int, seed: int) -> tuple[Candles, np.ndarray]:
 
 
 def settings_of(name: str, **overrides) -> dict:
-    return {**SETTINGS, "volatility": name, **overrides}
+    """The shipped interval settings with ``name``'s model (the network trained briefly)."""
+    network = {**SETTINGS["network"], "epochs": 2}
+    return {**SETTINGS, "volatility": name, "network": network, **overrides}
 
 
 def test_the_registry_serves_exactly_the_schemas_names():
@@ -89,7 +91,7 @@ def test_student_t_garch_recovers_the_true_conditional_sigma(name):
     candles, sigma = garch_t_candles(3000, seed=3)
     settings = settings_of(name, volatility_refit_every=10_000)
     fitted = walk_paths(candles, settings, list(range(2500, 3000)), 3, train_start=0)
-    params = model_of(name).fit(candles.rows(0, 2500), settings)
+    params = model_of(name).fit(candles.rows(0, 2500), settings, 5)
     assert 3 < params["nu"] < 9 and 0.8 < params["alpha"] + params["beta"] < 1
     ratio = fitted[:, 0] / sigma[2500:3000]
     assert np.median(np.abs(ratio - 1)) < 0.1
@@ -166,7 +168,7 @@ def test_h_step_sigma_never_decreases_and_a_longer_history_changes_nothing(name)
     _, sigma = garch_t_candles(1200, seed=13)
     candles = candles_from_variance(sigma**2, seed=14)
     settings = settings_of(name)
-    params = model_of(name).fit(candles.rows(0, 900), settings)
+    params = model_of(name).fit(candles.rows(0, 900), settings, 10)
     paths = volatility_paths(candles, settings, params, 300, 10)
     assert np.isfinite(paths).all() and (paths > 0).all()
     assert (np.diff(paths, axis=1) >= 0).all()

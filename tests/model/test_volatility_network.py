@@ -6,10 +6,10 @@ never saw; and no sigma reads a candle at or after its origin."""
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
-import yaml
 from test_volatility_models import (
     SETTINGS,
     candles_from_variance,
@@ -17,7 +17,9 @@ from test_volatility_models import (
     scrambled_from,
 )
 
-from cryptopythia.model.volatility import Candles
+from cryptopythia.model.volatility import Candles, model_of
+from cryptopythia.model.volatility import lookback as model_lookback
+from cryptopythia.model.volatility.network import registered_params
 from cryptopythia.model.volatility_network import (
     combine,
     correction_paths,
@@ -26,11 +28,7 @@ from cryptopythia.model.volatility_network import (
     qlike,
 )
 
-from conftest import PROJECT_ROOT
-
-NETWORK = yaml.safe_load(
-    (PROJECT_ROOT / "conf/base/parameters_network_volatility.yml").read_text()
-)["network_volatility"]
+NETWORK = SETTINGS["network"]
 EWMA = {**SETTINGS, "volatility": "ewma"}
 
 
@@ -98,3 +96,33 @@ def test_no_sigma_reads_a_candle_at_or_after_its_origin(econometric):
     )
     np.testing.assert_allclose(short_raw, before_raw, rtol=1e-6)
     np.testing.assert_allclose(short_sigma, before_sigma, rtol=1e-8)
+
+
+def test_the_network_choice_serves_the_correction_it_registered():
+    _, sigma = garch_t_candles(900, seed=21)
+    candles = candles_from_variance(sigma**2, seed=22)
+    block = {**NETWORK, "base": "garch", "epochs": 1}
+    settings = {**SETTINGS, "volatility": "network", "network": block}
+    base_settings = {**SETTINGS, "volatility": "garch"}
+    fitted = fit_correction(candles.rows(0, 600), base_settings, block, 4)
+    fitted = dataclasses.replace(fitted, weights=[1.0] * 4)  # the correction always shows
+    # what the registry stores (JSON: no NaN) and the served model reads back
+    params = json.loads(json.dumps(registered_params(fitted, block, 4), allow_nan=False))
+    served = model_of("network").paths(candles.rows(0, 780), settings, params, 80, 6)
+    # the in-memory network, not the one rebuilt from the registered weights
+    sigma, raw = correction_paths(candles.rows(0, 780), base_settings, fitted, block, 80, 6)
+    expected = combine(sigma, raw, fitted.weights)  # steps 5 and 6: never fitted, weight 0
+    assert not np.allclose(expected[:, :4], sigma[:, :4])  # the network does move it
+    np.testing.assert_allclose(served[:, :4], expected[:, :4], rtol=1e-5)
+    np.testing.assert_allclose(served[:, 4:], np.maximum(sigma[:, 4:], served[:, 3:4]), rtol=1e-5)
+    assert (np.diff(served, axis=1) >= 0).all()  # per-step weights never shrink the h-step sigma
+    # a served request sends the origins and the model's lookback: the same sigma
+    rows = 80 + model_lookback(settings, params)
+    short = model_of("network").paths(candles.rows(780 - rows, 780), settings, params, 80, 6)
+    np.testing.assert_allclose(short, served, rtol=1e-5)
+    # with every weight 0 (no evidence) the sigma is the base model's
+    unused = {**params, "weights": [0.0] * 4}
+    base = model_of("garch").paths(candles.rows(0, 780), base_settings, fitted.econ_params, 80, 6)
+    np.testing.assert_array_equal(
+        model_of("network").paths(candles.rows(0, 780), settings, unused, 80, 6), base
+    )

@@ -9,6 +9,10 @@ import os
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.slow  # three fresh TensorFlow imports: ~17 s
+
 CAPPED_THEN_IMPORTED = """
 import json, os, sys
 from cryptopythia.runners.dask_worker import _limit_tensorflow_threads

@@ -35,6 +35,7 @@ SMALL_INTERVALS = {
     "ewma_window": 30,
     "calibration_window": 40,
     "adaptation_origins": 20,
+    "network": {**MODELLING["intervals"]["network"], "epochs": 2},
 }
 
 
@@ -85,5 +86,5 @@ def make_forecaster(
         feature_params=FEATURE_PARAMS,
         shrinkage=[1.0] * horizon if shrinkage is None else shrinkage,
         intervals=intervals,
-        volatility_params=fit_volatility(table, intervals),
+        volatility_params=fit_volatility(table, intervals, horizon),
     )

@@ -146,7 +146,7 @@ def _fit_network(
     shrinkage = fit_shrinkage(
         model, scaler, calibration, spec, params["prediction_batch_size"], params["shrinkage"]
     )
-    return model, scaler, shrinkage, fit_volatility(train, params["intervals"])
+    return model, scaler, shrinkage, fit_volatility(train, params["intervals"], params["horizon"])
 
 
 def walk_forward_network(

@@ -17,8 +17,11 @@ Target = Literal["close", "diff", "log_return"]
 Scaler = Literal["minmax", "standard", "robust"]
 # modelling.precision: the Keras dtype policy of training (model.network)
 Precision = Literal["auto", "float32", "mixed_bfloat16"]
-# modelling.intervals.volatility: the volatility model of the intervals (model.volatility)
-Volatility = Literal["ewma", "garch", "garch_t", "gjr_t", "har_range"]
+# modelling.intervals.network.base: the econometric volatility models (model.volatility)
+Econometric = Literal["ewma", "garch", "garch_t", "gjr_t", "har_range"]
+# modelling.intervals.volatility: the volatility model of the intervals (model.volatility):
+# an econometric one, or the network's correction of one
+Volatility = Literal[Econometric, "network"]
 # modelling.intervals.har_range_estimator: the candle-range variance of har_range
 RangeEstimator = Literal["garman_klass", "parkinson"]
 

@@ -11,8 +11,8 @@ the next ones; on the last ``calibration_fraction`` of them, which neither saw, 
 weight w_h in [0, 1] minimises the QLIKE loss of sigma_econ * exp(w_h * c_h / 2) and is kept
 only when the QLIKE differential (econometric minus combined) has a Newey-West t-statistic
 >= ``min_t_statistic`` (the point shrinkage's honesty, model.shrinkage): else 0, and the
-sigma is the econometric one. A library module with its benchmark (benchmarks/
-risk_network.py): not served; it enters the product only if it wins out of sample.
+sigma is the econometric one. ``modelling.intervals.volatility: network`` serves it
+(``model.volatility.network``); benchmarks/risk_network.py measures it.
 """
 
 from __future__ import annotations
@@ -115,7 +115,8 @@ def predict(network: Any, windows: np.ndarray, steps: int) -> np.ndarray:
     complete = np.isfinite(windows).all(axis=(1, 2))
     if complete.any():
         batch = windows[complete].astype("float32")
-        result[complete] = np.asarray(network.predict_on_batch(batch))[:, :steps]
+        predicted = np.asarray(network.predict_on_batch(batch))[:, :steps]
+        result[complete, : predicted.shape[1]] = predicted  # steps it was not fitted for: 0
     return result
 
 
@@ -123,6 +124,8 @@ def combine(sigma: np.ndarray, raw: np.ndarray, weights: Any) -> np.ndarray:
     """sigma_econ * exp(w_h * c_h / 2) per step (weights: one per step, or one row of them
     per origin): the econometric sigma where w_h is 0."""
     w = np.asarray(weights, dtype="float64")[..., : sigma.shape[1]]
+    missing = sigma.shape[1] - w.shape[-1]  # steps beyond those fitted: weight 0
+    w = np.pad(w, [(0, 0)] * (w.ndim - 1) + [(0, missing)])
     return sigma * np.exp(w * raw / 2)
 
 
@@ -192,7 +195,7 @@ def fit_correction(
     n = int(params["n_timesteps"])
     if unseen_timesteps(n, params["layers"]) != 0:
         raise ValueError(f"n_timesteps {n}: the conv/pool stack must see the window whole.")
-    econ_params = model_of(settings["volatility"]).fit(candles, settings)
+    econ_params = model_of(settings["volatility"]).fit(candles, settings, steps)
     econ = _econ(candles, settings, econ_params, len(candles), steps)
     returns, variance = _per_candle(candles, settings)
     windows = _windows(returns, variance, econ[:, 0], n)  # row t = window index t - n + 1

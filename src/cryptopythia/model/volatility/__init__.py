@@ -19,13 +19,21 @@ from .candles import Candles, candles_of
 from .ewma import EWMA, ewma_volatility
 from .garch import GARCH, GARCH_T, GJR_T, fit_garch
 from .har import HAR_RANGE
+from .network import NETWORK
 
 logger = logging.getLogger(__name__)
 
 # The one map from a name (model.choices.Volatility) to its model.
 MODELS: dict[str, VolatilityModel] = covering(
     Volatility,
-    {"ewma": EWMA, "garch": GARCH, "garch_t": GARCH_T, "gjr_t": GJR_T, "har_range": HAR_RANGE},
+    {
+        "ewma": EWMA,
+        "garch": GARCH,
+        "garch_t": GARCH_T,
+        "gjr_t": GJR_T,
+        "har_range": HAR_RANGE,
+        "network": NETWORK,
+    },
 )
 
 __all__ = [
@@ -53,10 +61,11 @@ def model_of(name: str) -> VolatilityModel:
     return MODELS[name]
 
 
-def fit_volatility(train: pd.DataFrame | Candles, settings: dict[str, Any]) -> Params:
-    """The configured model's parameters from the training rows (None for "ewma")."""
+def fit_volatility(train: pd.DataFrame | Candles, settings: dict[str, Any], horizon: int) -> Params:
+    """The configured model's parameters from the training rows for forecasts up to
+    ``horizon`` candles ahead (None for "ewma")."""
     name = settings["volatility"]
-    params = model_of(name).fit(candles_of(train), settings)
+    params = model_of(name).fit(candles_of(train), settings, int(horizon))
     if params is not None:
         logger.info("%s volatility of the training candles: %s.", name, _rounded(params))
     return params
@@ -106,15 +115,19 @@ def walk_paths(
         start = train_start
         if model.scheduled and settings.get("volatility_fit_rows"):
             start = max(train_start, first - int(settings["volatility_fit_rows"]))
-        params = model.fit(candles.rows(start, first), settings)
+        params = model.fit(candles.rows(start, first), settings, steps)
         paths = model.paths(candles.rows(0, last), settings, params, last - first + 1, steps)
         result[chosen] = paths[origins_array[chosen] - first]
     return result
 
 
 def _rounded(params: dict[str, Any]) -> dict[str, Any]:
-    """Parameters for a log line: floats to 8 significant digits."""
+    """Parameters for a log line: floats to 8 significant digits, long lists (the network's
+    weights) by their length."""
     return {
-        key: float(f"{value:.8g}") if isinstance(value, float) else value
+        key: float(f"{value:.8g}")
+        if isinstance(value, float)
+        else (f"<{len(value)} values>" if isinstance(value, list) and len(value) > 10 else value)
         for key, value in params.items()
+        if key != "network_weights"
     }

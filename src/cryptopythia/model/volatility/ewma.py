@@ -28,7 +28,7 @@ def ewma_volatility(log_returns: np.ndarray, decay: float, window: int) -> np.nd
     return np.sqrt(variance)
 
 
-def _fit(candles: Candles, settings: dict[str, Any]) -> Params:
+def _fit(candles: Candles, settings: dict[str, Any], steps: int) -> Params:
     """EWMA has no parameters to fit."""
     return None
 

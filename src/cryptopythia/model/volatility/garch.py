@@ -77,7 +77,7 @@ def garch_paths(log_returns: np.ndarray, params: dict[str, float], steps: int) -
     return np.sqrt(np.cumsum(paths, axis=1))
 
 
-def _fit(kind: str, candles: Candles, settings: dict[str, Any]) -> Params:
+def _fit(kind: str, candles: Candles, settings: dict[str, Any], steps: int) -> Params:
     """The model's parameters from the training candles' returns."""
     returns = candles.log_returns()
     if kind == "garch":

@@ -121,7 +121,7 @@ def _variance(candles: Candles, settings: dict[str, Any]) -> np.ndarray:
     )
 
 
-def _fit(candles: Candles, settings: dict[str, Any]) -> Params:
+def _fit(candles: Candles, settings: dict[str, Any], steps: int) -> Params:
     """HAR of the training candles' log range variance."""
     lags = [int(k) for k in settings["har_lags"]]
     params = fit_log_variance_har(

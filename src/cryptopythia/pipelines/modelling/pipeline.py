@@ -120,7 +120,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             node(
                 fit_volatility,
-                inputs=["train_rows", "params:modelling.intervals"],
+                inputs=["train_rows", "params:modelling.intervals", "params:modelling.horizon"],
                 outputs="volatility_model",
                 name="fit_volatility",
             ),
