@@ -1,8 +1,7 @@
 """The served model runs one forecast when it loads (serving.model_files.warm_up): the
-first request must not pay for compiling the feature kernels. numba caches compiled
-kernels beside their code, and the served code is a fresh copy of the model's artifacts,
-so without the warm-up every new server compiled them on its first request (8.6 s for the
-first forecast in benchmarks/abuse.py, against ~40 ms after)."""
+first request must not pay for what a first forecast costs: loading (or, on a machine
+that never ran them, compiling) the feature kernels and tracing the network's replay
+(8.6 s for the first forecast in benchmarks/abuse.py without it, against ~40 ms after)."""
 
 from __future__ import annotations
 
@@ -35,7 +34,7 @@ print(json.dumps([before, compiled()]))
 
 
 @pytest.mark.slow  # a fresh Python process loading TensorFlow
-def test_loading_the_served_model_compiles_the_feature_kernels(tmp_path):
+def test_loading_the_served_model_readies_the_feature_kernels(tmp_path):
     # weights 0, as on BTC daily: before, the warm-up returned at once (no network to run)
     forecaster = make_forecaster(make_silver(400), shrinkage=[0.0, 0.0, 0.0])
     network, scaler, config = forecaster.to_artifacts()

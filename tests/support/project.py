@@ -80,9 +80,7 @@ def copy_project(folder: Path, with_source: bool = False) -> Path:
 def link_source(project: Path) -> None:
     """``project/src/cryptopythia`` as a link to the repository's package, which `kedro run`
     in a subprocess needs (Kedro wants src/ itself inside the project). A link, not a copy:
-    numba caches the compiled indicator kernels in the package's __pycache__ folders (keyed
-    by each source file's time stamp), so every subprocess and Dask worker loads them in
-    about a second instead of compiling them again (~40 s of CPU)."""
+    the subprocess runs the code under test, with nothing to copy."""
     (project / "src").mkdir()
     (project / "src" / "cryptopythia").symlink_to(
         PROJECT_ROOT / "src" / "cryptopythia", target_is_directory=True

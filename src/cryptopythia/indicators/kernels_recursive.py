@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .kernel_cache import cached_njit
 from .kernels_sums import JIT, mean_of
 
 
@@ -47,7 +48,7 @@ def fmax(a: float, b: float) -> float:
     return b if (a < b or a != a) else a
 
 
-@njit(**JIT)
+@cached_njit(**JIT)
 def ewm_from_mean(
     values: np.ndarray, alpha: float, initial_window: int, initial_row: int, out: np.ndarray
 ) -> None:
@@ -59,7 +60,7 @@ def ewm_from_mean(
     ewm_from(values, alpha, initial, initial_row, out)
 
 
-@njit(**JIT)
+@cached_njit(**JIT)
 def ewm_from(values: np.ndarray, alpha: float, initial: float, start: int, out: np.ndarray) -> None:
     """``out[start:]``: the EMA of ``values[start + 1:]`` starting from ``initial``; NaN before."""
     out[:start] = np.nan
@@ -70,7 +71,7 @@ def ewm_from(values: np.ndarray, alpha: float, initial: float, start: int, out: 
         out[i] = weighted
 
 
-@njit(**JIT)
+@cached_njit(**JIT)
 def rsi_from(close: np.ndarray, window: int, gain: float, loss: float, out: np.ndarray) -> None:
     """Wilder's RSI from the initial average gain and loss at ``window``: gains/losses, both EMAs and the ratio in one pass."""
     alpha = 1 / window
@@ -85,7 +86,7 @@ def rsi_from(close: np.ndarray, window: int, gain: float, loss: float, out: np.n
         out[i] = 100 * (0.5 if total == 0 else gain / total)
 
 
-@njit(**JIT)
+@cached_njit(**JIT)
 def atr_from(
     high: np.ndarray,
     low: np.ndarray,
@@ -106,7 +107,7 @@ def atr_from(
         out[i] = atr
 
 
-@njit(**JIT)
+@cached_njit(**JIT)
 def macd(
     close: np.ndarray,
     fast: int,
@@ -160,7 +161,7 @@ def macd(
         line[i], signal_line[i], histogram[i] = value, ema, value - ema
 
 
-@njit(**JIT)
+@cached_njit(**JIT)
 def atr(high: np.ndarray, low: np.ndarray, close: np.ndarray, window: int, out: np.ndarray) -> None:
     """Wilder's ATR, its initial value (mean true range of rows 1..window, as numpy sums it) included."""
     n = len(close)
@@ -174,7 +175,7 @@ def atr(high: np.ndarray, low: np.ndarray, close: np.ndarray, window: int, out: 
     atr_from(high, low, close, window, initial, out)
 
 
-@njit(**JIT)
+@cached_njit(**JIT)
 def rsi(close: np.ndarray, window: int, out: np.ndarray) -> None:
     """Wilder's RSI, its initial values (mean gain and loss of the first window, as numpy sums them) included."""
     n = len(close)
@@ -192,7 +193,7 @@ def rsi(close: np.ndarray, window: int, out: np.ndarray) -> None:
     rsi_from(close, window, gain, loss, out)
 
 
-@njit(**JIT)
+@cached_njit(**JIT)
 def roc(close: np.ndarray, window: int, out: np.ndarray) -> None:
     """``100 * (close_t / close_{t - window} - 1)`` (numpy's three steps, one pass); NaN for the first ``window`` rows."""
     n = len(close)
@@ -201,7 +202,7 @@ def roc(close: np.ndarray, window: int, out: np.ndarray) -> None:
         out[t] = (close[t] / close[t - window] - 1) * 100
 
 
-@njit(**JIT)
+@cached_njit(**JIT)
 def obv(close: np.ndarray, volume: np.ndarray, out: np.ndarray) -> None:
     """On-Balance Volume: running sum of the volume signed by the close's move (row 0 counts +)."""
     total = volume[0]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .kernel_cache import cached_njit
 from .kernels_sums import JIT, pairwise_sum
 
 
@@ -101,7 +102,7 @@ def fix_flat(values: np.ndarray, window: int, mean: np.ndarray, std: np.ndarray)
             std[t] = np.sqrt(pairwise_sum(copies, 0, window) / window)
 
 
-@njit(**JIT)
+@cached_njit(**JIT)
 def rolling_moments(values: np.ndarray, window: int, mean: np.ndarray, std: np.ndarray) -> int:
     """Mean (and population std if ``std`` is not empty) of each trailing window, flat ones fixed (``fix_flat``); returns their count."""
     flat = window_sums(values, window, mean, std)
@@ -110,7 +111,7 @@ def rolling_moments(values: np.ndarray, window: int, mean: np.ndarray, std: np.n
     return flat
 
 
-@njit(**JIT)
+@cached_njit(**JIT)
 def short_rolling_mean(values: np.ndarray, window: int, out: np.ndarray) -> None:
     """Mean of each trailing window summed directly, left to right (for short windows: SIMD, no carry)."""
     out[: window - 1] = np.nan
@@ -121,7 +122,7 @@ def short_rolling_mean(values: np.ndarray, window: int, out: np.ndarray) -> None
         out[t] = total / window
 
 
-@njit(**JIT)
+@cached_njit(**JIT)
 def stochastic_fast_k(
     high: np.ndarray, low: np.ndarray, close: np.ndarray, window: int, out: np.ndarray
 ) -> None:
@@ -147,7 +148,7 @@ def stochastic_fast_k(
                 out[t] = 100 * (0.5 if spread == 0 else (close[t] - lowest) / spread)
 
 
-@njit(**JIT)
+@cached_njit(**JIT)
 def bollinger(
     close: np.ndarray,
     window: int,

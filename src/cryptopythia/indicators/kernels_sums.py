@@ -5,9 +5,8 @@ kernel of ``kernels_recursive`` and ``kernels_rolling`` is one pass over the row
 TA-Lib's C is, with the float operations of the numpy/pandas code it replaces. Their
 means (EMA initial values, flat rolling windows) are numpy's pairwise sums, rebuilt here.
 
-numba's disk cache of a kernel is invalidated by edits to the kernel's own file only, not
-to the helpers it calls from another module: after editing this module, delete the
-kernels' cache (``__pycache__/kernels_*.nbi``/``.nbc`` in this package).
+The kernels are cached on disk by ``kernel_cache``: an edit to any module of this package
+recompiles them.
 """
 
 from __future__ import annotations
@@ -15,7 +14,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-JIT = {"cache": True, "nogil": True, "error_model": "numpy"}  # numpy's x/0 = inf, no raise
+from .kernel_cache import cached_njit
+
+JIT = {"nogil": True, "error_model": "numpy"}  # numpy's x/0 = inf, no raise
 
 
 @njit(inline="always")
@@ -44,7 +45,7 @@ def block_sum(values: np.ndarray, lo: int, n: int) -> float:
     return total
 
 
-@njit(**JIT)
+@cached_njit(**JIT)
 def pairwise_sum(values: np.ndarray, lo: int, n: int) -> float:
     """``values[lo:lo + n].sum()`` exactly as numpy adds a contiguous float64 run.
 

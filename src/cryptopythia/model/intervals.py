@@ -18,8 +18,9 @@ import logging
 import math
 
 import numpy as np
-from numba import njit
 from numpy.lib.stride_tricks import sliding_window_view
+
+from ..indicators.kernel_cache import cached_njit
 
 # The volatility models live in model.volatility; their names are re-exported here for the
 # callers of the conformal layer.
@@ -147,7 +148,7 @@ def adaptive_quantile_grid(
     return _aci_grid(scores, sorted_windows, alpha, float(gamma), int(delay), int(window))
 
 
-@njit(cache=True)
+@cached_njit()
 def _aci_grid(
     scores: np.ndarray,
     sorted_windows: np.ndarray,

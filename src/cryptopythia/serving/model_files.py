@@ -32,10 +32,10 @@ def forecaster_from_artifacts(artifacts: dict[str, str]) -> Forecaster:
 
 def warm_up(forecaster: Forecaster) -> None:
     """One forecast on generated candles when the model loads, so the first request does
-    not pay for what a first forecast costs: compiling the feature kernels (numba caches
-    them beside the code, and the served code is a fresh copy of the model's artifacts:
-    ~8 s on this machine) and tracing the network's replay at the size every request
-    replays."""
+    not pay for what a first forecast costs: loading the compiled feature kernels from
+    numba's cache (compiling them, ~15 s of CPU, on a machine where no copy of this code
+    ran yet: indicators.kernel_cache) and tracing the network's replay at the size every
+    request replays."""
     forecast(warm_up_candles(forecaster.interval, forecaster.min_candles), forecaster, 1)
 
 
