@@ -57,14 +57,20 @@ def fit_student(log_returns: np.ndarray, asymmetric: bool) -> dict[str, float]:
 def garch_paths(log_returns: np.ndarray, params: dict[str, float], steps: int) -> np.ndarray:
     """(rows, steps): after each row, the sigma of the log move over 1..steps candles.
 
-    The filter starts at the unconditional variance; a return below 0 adds gamma r^2 (GJR);
+    The filter starts at ``arch``'s backcast of the first returns, as its own fit does (the
+    unconditional variance does not exist when the fit is integrated, alpha + beta = 1, as
+    Student-t fits on crypto returns are); a return below 0 adds gamma r^2 (GJR);
     E[sigma2_(t+k)] = omega + (alpha + gamma / 2 + beta) E[sigma2_(t+k-1)] (symmetric errors).
     """
+    from arch.univariate import GARCH as ArchGarch
+
     omega, alpha, beta = params["omega"], params["alpha"], params["beta"]
     gamma = float(params.get("gamma", 0.0))
     persistence = alpha + gamma / 2 + beta
-    variance = omega / max(1.0 - persistence, 1e-6)  # unconditional, where the filter starts
-    values = np.nan_to_num(np.asarray(log_returns, dtype="float64")).tolist()
+    returns = np.asarray(log_returns, dtype="float64")
+    known = returns[np.isfinite(returns)]  # a first row's return is unknown, not 0
+    variance = ArchGarch().backcast(known) if len(known) else omega
+    values = np.nan_to_num(returns).tolist()
     next_variance = np.empty(len(values))
     for row, value in enumerate(values):
         shock = alpha + gamma if value < 0 else alpha
