@@ -44,8 +44,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # The reference recipe (the original notebook) trains with model.fit at batch size 64.
 REFERENCE_BATCH = 64
 sys.path.insert(0, str(ROOT / "tests"))  # tests/support: the project copy
+from support.mlflow_store import end_mlflow_runs  # noqa: E402
 from support.project import DAILY_CANDLES as DEFAULT_DATA  # noqa: E402
-from support.project import copy_project, cpu_model, end_mlflow_runs  # noqa: E402
+from support.project import copy_project, cpu_model  # noqa: E402
 
 
 def run_training(project: Path, data: Path, extra: dict[str, Any]) -> tuple[float, dict]:

@@ -12,7 +12,7 @@ import pytest
 
 from cryptopythia.hooks import MlflowServerCheckHook, check_sqlite_store
 
-from support.project import empty_mlflow_store
+from support.mlflow_store import empty_mlflow_store
 
 
 def damaged(path: Path, how: str) -> Path:

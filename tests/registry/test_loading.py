@@ -18,7 +18,7 @@ from sklearn.preprocessing import MinMaxScaler
 
 from cryptopythia.registry.loading import load_forecaster
 
-from support.project import empty_mlflow_store
+from support.mlflow_store import empty_mlflow_store
 
 REGISTRY = {"model_name": "btc_forecaster", "scaler_name": "btc_scaler", "champion_alias": "c"}
 INFERENCE = {"model_version": 1, "model_alias": "staging"}

@@ -14,7 +14,7 @@ from mlflow.tracking import MlflowClient
 from cryptopythia.registry.aliases import move_alias, record_previous
 from cryptopythia.registry.monitoring import STATUS_TAG, demote_alarmed, tag_statuses
 
-from support.project import empty_mlflow_store
+from support.mlflow_store import empty_mlflow_store
 
 REGISTRY = {
     "model_name": "btc_forecaster",

@@ -5,7 +5,6 @@ stored files carry (not dropped for the base model's on the way)."""
 from __future__ import annotations
 
 import dataclasses
-import shutil
 
 import mlflow
 import numpy as np
@@ -15,7 +14,7 @@ from cryptopythia.serving.payload import payload_from_candles
 from cryptopythia.serving.pyfunc import log_candle_forecaster
 
 from support.forecasters import make_forecaster, make_silver
-from support.project import empty_mlflow_store
+from support.mlflow_store import temp_mlflow_store
 
 
 def test_the_served_model_carries_the_network_volatility_correction(tmp_path):
@@ -32,24 +31,17 @@ def test_the_served_model_carries_the_network_volatility_correction(tmp_path):
     base = forecast(silver, uncorrected, 3)
     assert not np.allclose(expected["upper_80"], base["upper_80"], rtol=1e-4)
 
-    shutil.copy(empty_mlflow_store(), tmp_path / "mlflow.db")
-    previous = mlflow.get_tracking_uri()
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
-    try:
-        mlflow.set_experiment("network_volatility")
-        limits = {
-            "max_horizon": 10,
-            "min_candles": corrected.min_candles,
-            "max_candles": 420,
-            "max_gap_candles": 5,
-            "max_request_rows": 600,
-            "max_quantiles": 20,
-        }
-        with mlflow.start_run():
-            info = log_candle_forecaster(corrected, "network_forecaster", silver, limits)
+    limits = {
+        "max_horizon": 10,
+        "min_candles": corrected.min_candles,
+        "max_candles": 420,
+        "max_gap_candles": 5,
+        "max_request_rows": 600,
+        "max_quantiles": 20,
+    }
+    with temp_mlflow_store(tmp_path, "network_volatility"), mlflow.start_run():
+        info = log_candle_forecaster(corrected, "network_forecaster", silver, limits)
         model = mlflow.pyfunc.load_model(info.model_uri)
-    finally:
-        mlflow.set_tracking_uri(previous)
     answer = model.predict(payload_from_candles(silver), params={"steps": 3})
     for column in ("lower_80", "upper_80", "lower_95", "upper_95"):
         np.testing.assert_allclose(answer[column], expected[column], rtol=1e-6)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import mlflow
@@ -19,7 +18,7 @@ from cryptopythia.serving.payload import payload_from_candles
 from cryptopythia.serving.pyfunc import log_candle_forecaster
 
 from support.forecasters import make_forecaster, make_silver
-from support.project import empty_mlflow_store
+from support.mlflow_store import temp_mlflow_store
 
 LIMITS = {
     "max_horizon": 40,
@@ -36,18 +35,13 @@ DAY_MS = 86_400_000
 def logged(tmp_path_factory):
     """(silver, forecaster, model info) of a pyfunc logged to a real sqlite MLflow store
     and registered as btc_candle_forecaster v1."""
-    folder = tmp_path_factory.mktemp("mlflow")
-    previous = mlflow.get_tracking_uri()
-    shutil.copy(empty_mlflow_store(), folder / "mlflow.db")  # no migrations
-    mlflow.set_tracking_uri(f"sqlite:///{folder / 'mlflow.db'}")
-    mlflow.set_experiment("pyfunc")  # not an experiment id left by an earlier kedro run
     silver = make_silver(260)
     forecaster = make_forecaster(silver)
-    with mlflow.start_run():
-        info = log_candle_forecaster(forecaster, "btc_candle_forecaster", silver, LIMITS)
-    mlflow.register_model(info.model_uri, "btc_candle_forecaster")
-    yield silver, forecaster, info
-    mlflow.set_tracking_uri(previous)
+    with temp_mlflow_store(tmp_path_factory.mktemp("mlflow"), "pyfunc"):
+        with mlflow.start_run():
+            info = log_candle_forecaster(forecaster, "btc_candle_forecaster", silver, LIMITS)
+        mlflow.register_model(info.model_uri, "btc_candle_forecaster")
+        yield silver, forecaster, info
 
 
 @pytest.fixture(scope="module")

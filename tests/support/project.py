@@ -8,13 +8,14 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from .mlflow_store import empty_mlflow_store, end_mlflow_runs
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # The real BTCUSDT candles shipped with the project (gzip'd kline CSVs, provenance in
@@ -85,37 +86,6 @@ def link_source(project: Path) -> None:
     (project / "src" / "cryptopythia").symlink_to(
         PROJECT_ROOT / "src" / "cryptopythia", target_is_directory=True
     )
-
-
-def empty_mlflow_store() -> Path:
-    """An MLflow sqlite store with its tables made and nothing in them, shared by every copy.
-
-    Making the tables runs MLflow's ~100 migrations: 5 s in a fresh process, up to 20 s in
-    a test process that has TensorFlow and Dask loaded; a copy of the file takes 1 ms. It
-    is made once per MLflow version and machine, atomically (a rename), so two test
-    workers that make it at once both get a whole one.
-    """
-    import mlflow
-    from mlflow.tracking import MlflowClient
-
-    store = Path(tempfile.gettempdir()) / f"cryptopythia-empty-mlflow-{mlflow.__version__}.db"
-    if not store.exists():
-        partial = store.with_name(f"{store.name}.{os.getpid()}.partial")
-        MlflowClient(tracking_uri=f"sqlite:///{partial}").search_experiments()
-        os.replace(partial, store)
-    return store
-
-
-def end_mlflow_runs() -> None:
-    """Close the runs kedro-mlflow leaves on MLflow's run stack after a session.
-
-    Its datasets re-enter the run (start_run(run_id, nested=True)); a `kedro run` process
-    ends there, but a test or benchmark process goes on and the next session would adopt it.
-    """
-    import mlflow
-
-    while mlflow.active_run() is not None:
-        mlflow.end_run()
 
 
 def run_kedro(
