@@ -1,8 +1,9 @@
 """Skill benchmark: the dense walk-forward of the registered recipe on the real daily or
 4-hour history, against naive persistence and the other baselines.
 
-In a throw-away copy of the project: `kedro run --pipeline training --env offline` on the
-candle snapshot (default parameters), then `kedro run --pipeline backtest` (an origin at
+In a throw-away copy of the project: `kedro run --pipeline training` on the candle
+snapshot with the interval's recipe (`--env offline`, or `offline_intraday` for 4h), then
+`kedro run --pipeline backtest` (an origin at
 every candle of the last backtest.n_origins, the network refitted every
 backtest.refit_every candles), both timed. Usage:
 
@@ -23,51 +24,19 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # tests/support: the project copy, the candles
-from support.project import (  # noqa: E402
-    DAILY_CANDLES,
-    FOUR_HOUR_CANDLES,
-    copy_project,
-    cpu_model,
-    kedro_cli,
-)
+from support.project import copy_project, cpu_model, kedro_cli  # noqa: E402
 
-# Per interval: the candles and the environment whose parameters differ from conf/base
-# (given as --params because `--env offline` reads the dump).
-SETTINGS = {"1d": (DAILY_CANDLES, None), "4h": (FOUR_HOUR_CANDLES, "intraday")}
+# Per interval: the environment reading its snapshot with its recipe (offline_intraday:
+# the 4h candles with intraday's modelling and backtest settings).
+ENVIRONMENTS = {"1d": "offline", "4h": "offline_intraday"}
 
 
-def environment_params(env: str | None) -> str:
-    """A conf environment's parameters as one --params string of dotted keys."""
-    if env is None:
-        return ""
-    flat: list[str] = []
-
-    def walk(prefix: str, value: object) -> None:
-        if isinstance(value, dict):
-            for key, inner in value.items():
-                walk(f"{prefix}.{key}" if prefix else str(key), inner)
-        else:
-            flat.append(f"{prefix}={value}")
-
-    for path in sorted((ROOT / "conf" / env).glob("parameters_*.yml")):
-        walk("", yaml.safe_load(path.read_text()) or {})
-    return ",".join(flat)
-
-
-# conv1d_lstm_unshrunk: the network's own forecasts before shrinkage (points only)
-MODELS = (
-    "conv1d_lstm",
-    "conv1d_lstm_unshrunk",
-    "naive",
-    "naive_ewma",
-    "naive_garch",
-    "drift",
-    "AutoETS",
-)
+# conv1d_lstm_unshrunk: the network's own forecasts before shrinkage (points only); every
+# random-walk anchor of backtest.volatility_anchors (naive_<volatility>) is kept too
+MODELS = ("conv1d_lstm", "conv1d_lstm_unshrunk", "naive", "drift", "AutoETS")
 STEP_COLUMNS = (
     "rmse_ratio_to_naive",
     "mae_ratio_to_naive",
@@ -103,36 +72,31 @@ def markdown(frame: pd.DataFrame) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--interval", choices=sorted(SETTINGS), default="1d")
+    parser.add_argument("--interval", choices=sorted(ENVIRONMENTS), default="1d")
     parser.add_argument("--params", default="", help="extra --params for both runs")
     args = parser.parse_args()
     os.environ.update(KEDRO_DISABLE_TELEMETRY="true", TF_CPP_MIN_LOG_LEVEL="2")
-    candles, env = SETTINGS[args.interval]
-    interval_params = environment_params(env)
-    params = ",".join(
-        p for p in (f"data_engineering.dump_path={candles}", interval_params, args.params) if p
-    )
+    env = ENVIRONMENTS[args.interval]
+    extra = ("--params", args.params) if args.params else ()
     with tempfile.TemporaryDirectory() as folder:
         project = copy_project(Path(folder), with_source=True)
-        training = kedro_cli(
-            project, "--pipelines", "training", "--env", "offline", "--params", params
-        )
-        backtest = kedro_cli(
-            project, "--pipelines", "backtest", "--env", "offline", "--params", params
-        )
+        training = kedro_cli(project, "--pipelines", "training", "--env", env, *extra)
+        backtest = kedro_cli(project, "--pipelines", "backtest", "--env", env, *extra)
         reporting = project / "data" / "08_reporting"
         table = pd.read_csv(reporting / "backtest.csv")
         gate = json.loads((reporting / "gate.json").read_text())
         metrics = json.loads((reporting / "metrics.json").read_text())
         origins = pd.read_csv(project / "data" / "05_model_input" / "backtest_origins.csv")
-    by_step = table[(table["scope"] == "step") & table["model"].isin(MODELS)]
+    kept = table["model"].isin(MODELS) | table["model"].str.startswith("naive_")
+    by_step = table[(table["scope"] == "step") & kept]
     overall = table[(table["scope"] == "overall")]
     results = {
         "interval": args.interval,
         "cpu": cpu_model(),
         "cores": os.cpu_count(),
         "precision": metrics["training"]["precision"],
-        "params": params,
+        "env": env,
+        "params": args.params,
         "training_seconds": training,
         "backtest_seconds": backtest,
         "origins": len(origins),
