@@ -17,6 +17,8 @@ MODEL_LABELS = {
     "naive": "naive",
     "naive_ewma": "naive_ewma (RiskMetrics)",
     "naive_garch": "naive_garch",
+    "naive_garch_t": "naive_garch_t",
+    "naive_har_range": "naive_har_range",
     "drift": "drift",
     "AutoETS": "AutoETS",
     "seasonal_naive": "seasonal_naive",
@@ -45,26 +47,36 @@ def skill_runs(results: Path) -> str:
     return markdown([*header, "precision", "gate"], rows, "llrrrrll")
 
 
+def _best_anchor(anchors: list[dict[str, Any]], score: str) -> str:
+    """The lowest interval score among the random-walk anchors at one step, and whose."""
+    best = min(anchors, key=lambda r: r[score])
+    return f"{num(best[score])} ({best['model'].removeprefix('naive_')})"
+
+
 def skill_steps(results: Path, interval: str) -> str:
-    """The network per step beside the EWMA walk and its unshrunk self (skill_<interval>.json)."""
+    """The network per step beside the best random-walk anchor (the gate's bar) and its
+    unshrunk self (skill_<interval>.json)."""
     d = load(results, f"skill_{interval}")
-    ewma = {r["key"]: r for r in _rows(d, "by_step", "naive_ewma")}
+    anchors: dict[int, list[dict[str, Any]]] = {}
+    for r in d["by_step"]:
+        if r["model"].startswith("naive_"):
+            anchors.setdefault(r["key"], []).append(r)
     raw = {r["key"]: r for r in _rows(d, "by_step", "conv1d_lstm_unshrunk")}
     rows = []
     for r in _rows(d, "by_step", "conv1d_lstm"):
-        e, u = ewma[r["key"]], raw[r["key"]]
+        a, u = anchors[r["key"]], raw[r["key"]]
         rows.append(
             [r["key"], f"{r['rmse_ratio_to_naive']:.4f}", f"{r['shrinkage_weight']:.2f}"]
             + [f"{r['up_share']:.3f}", f"{r['coverage_80']:.3f}", f"{r['coverage_95']:.3f}"]
-            + [num(r["interval_score_80"]), num(e["interval_score_80"])]
-            + [num(r["interval_score_95"]), num(e["interval_score_95"])]
+            + [num(r["interval_score_80"]), _best_anchor(a, "interval_score_80")]
+            + [num(r["interval_score_95"]), _best_anchor(a, "interval_score_95")]
             + [f"{u['rmse_ratio_to_naive']:.4f}", p_value(u["dm_p_worse"])]
             + [f"{u['directional_accuracy']:.3f}"]
         )
     header = ["step", "RMSE ratio to naive", "weight", "up share", "80% coverage"]
-    header += ["95% coverage", "80% interval score", "EWMA walk's", "95% interval score"]
-    header += ["EWMA walk's", "before shrinkage: RMSE ratio", "its DM p (worse)", "its direction"]
-    return markdown(header, rows, "r" * len(header))
+    header += ["95% coverage", "80% interval score", "best anchor's", "95% interval score"]
+    header += ["best anchor's", "before shrinkage: RMSE ratio", "its DM p (worse)"]
+    return markdown([*header, "its direction"], rows, "r" * (len(header) + 1))
 
 
 def skill_steps_1d(results: Path) -> str:
@@ -79,11 +91,7 @@ def skill_steps_4h(results: Path) -> str:
 
 def _overall_cells(row: dict[str, Any]) -> list[str]:
     """One model's overall cells: RMSE ratio, DM p (worse), coverages (blank for points)."""
-    dm = (
-        "–"
-        if row["model"] in ("naive", "naive_ewma", "naive_garch")
-        else p_value(row["dm_p_worse"])
-    )
+    dm = "–" if row["model"].startswith("naive") else p_value(row["dm_p_worse"])
     cov = [f"{row[k]:.3f}" if row[k] == row[k] else "" for k in ("coverage_80", "coverage_95")]
     return [f"{row['rmse_ratio_to_naive']:.4f}", dm, *cov]
 
