@@ -25,9 +25,10 @@ run: $(STAMP)
 	$(VENV)/bin/kedro run --pipelines training --env offline
 
 # Two pytest-xdist workers (one per core): slow tests start first, trained projects are
-# built once per session and copied (tests/support/trained.py).
+# built once per session and copied (tests/support/trained.py). The 20 slowest are listed
+# at the end, to see where the ten-minute budget goes.
 test: $(STAMP)
-	$(PY) -m pytest -n 2 --dist worksteal -m "not airflow"
+	$(PY) -m pytest -n 2 --dist worksteal -m "not airflow" --durations=20
 
 # `airflow dags test` of the daily DAG on a trained project, from Airflow's own venv
 # (.venv-airflow, or one built once per machine in the temp folder: ~5 minutes).
