@@ -54,12 +54,15 @@ def fit_student(log_returns: np.ndarray, asymmetric: bool) -> dict[str, float]:
     }
 
 
-def garch_paths(log_returns: np.ndarray, params: dict[str, float], steps: int) -> np.ndarray:
+def garch_paths(
+    log_returns: np.ndarray, params: dict[str, float], steps: int, burn_in: int
+) -> np.ndarray:
     """(rows, steps): after each row, the sigma of the log move over 1..steps candles.
 
-    The filter starts at ``arch``'s backcast of the first returns, as its own fit does (the
-    unconditional variance does not exist when the fit is integrated, alpha + beta = 1, as
-    Student-t fits on crypto returns are); a return below 0 adds gamma r^2 (GJR);
+    The filter starts at ``arch``'s backcast of the first ``burn_in`` returns (at most 75),
+    as its own fit does: the unconditional variance does not exist when the fit is
+    integrated (alpha + beta = 1, as Student-t fits on BTC's returns are), and the rows
+    after the burn-in are origins the start may not read. A return below 0 adds gamma r^2 (GJR);
     E[sigma2_(t+k)] = omega + (alpha + gamma / 2 + beta) E[sigma2_(t+k-1)] (symmetric errors).
     """
     from arch.univariate import GARCH as ArchGarch
@@ -68,9 +71,10 @@ def garch_paths(log_returns: np.ndarray, params: dict[str, float], steps: int) -
     gamma = float(params.get("gamma", 0.0))
     persistence = alpha + gamma / 2 + beta
     returns = np.asarray(log_returns, dtype="float64")
-    known = returns[np.isfinite(returns)]  # a first row's return is unknown, not 0
-    variance = ArchGarch().backcast(known) if len(known) else omega
-    values = np.nan_to_num(returns).tolist()
+    start = returns[:burn_in]
+    start = start[np.isfinite(start)]  # a first row's unknown return is no evidence of calm
+    variance = ArchGarch().backcast(start) if len(start) else omega
+    values = np.nan_to_num(returns).tolist()  # the filter steps over it as a zero move
     next_variance = np.empty(len(values))
     for row, value in enumerate(values):
         shock = alpha + gamma if value < 0 else alpha
@@ -98,8 +102,9 @@ def _paths(
     the same values), then the summed variance forecasts at the last ``n_origins`` rows."""
     if params is None:
         raise ValueError("A GARCH volatility model needs its fitted parameters, got None.")
-    returns = candles.log_returns()[-(n_origins + _lookback(settings, params)) :]
-    return garch_paths(returns, params, steps)[-n_origins:]
+    burn_in = _lookback(settings, params)
+    returns = candles.log_returns()[-(n_origins + burn_in) :]
+    return garch_paths(returns, params, steps, burn_in)[-n_origins:]
 
 
 def _lookback(settings: dict[str, Any], params: Params) -> int:
