@@ -46,11 +46,14 @@ def end_mlflow_runs() -> None:
 def temp_mlflow_store(folder: Path, experiment: str) -> Iterator[Path]:
     """A fresh sqlite store in ``folder`` as the tracking URI, with ``experiment`` active and
     its artifacts in ``folder/artifacts`` (yielded): by default MLflow writes them to
-    ./mlruns, in the checkout. The previous tracking URI comes back on exit."""
+    ./mlruns, in the checkout. The previous tracking URI and active experiment (MLflow
+    keeps it in a module global and in MLFLOW_EXPERIMENT_ID) come back on exit."""
     import mlflow
+    from mlflow.environment_variables import MLFLOW_EXPERIMENT_ID
+    from mlflow.tracking import fluent
 
     shutil.copy(empty_mlflow_store(), folder / "mlflow.db")  # no migrations
-    previous = mlflow.get_tracking_uri()
+    previous = mlflow.get_tracking_uri(), fluent._active_experiment_id, MLFLOW_EXPERIMENT_ID.get()
     mlflow.set_tracking_uri(f"sqlite:///{folder / 'mlflow.db'}")
     artifacts = folder / "artifacts"
     try:
@@ -59,4 +62,9 @@ def temp_mlflow_store(folder: Path, experiment: str) -> Iterator[Path]:
         )
         yield artifacts
     finally:
-        mlflow.set_tracking_uri(previous)
+        mlflow.set_tracking_uri(previous[0])
+        fluent._active_experiment_id = previous[1]
+        if previous[2] is None:
+            MLFLOW_EXPERIMENT_ID.unset()
+        else:
+            MLFLOW_EXPERIMENT_ID.set(previous[2])
