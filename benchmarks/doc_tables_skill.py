@@ -133,7 +133,7 @@ def intervals(results: Path) -> str:
             cells += [num(wf["interval_score"])]
         rows.append(cells)
     walk = "naive, EWMA random-walk intervals"
-    cells = ["*EWMA random walk (the gate's bar)*"]
+    cells = ["*EWMA random walk*"]
     for d in (daily, four_hour):
         sel, wf = d["selection"]["defaults"][walk]["80"], d["walk_forward"]["defaults"][walk]["80"]
         cells += [
