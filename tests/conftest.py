@@ -20,6 +20,16 @@ from support.project import (  # noqa: F401  (re-exported for the tests)
     run_kedro,
 )
 
+# MLflow's default stores, relative to the working directory: one appearing in the checkout
+# during a run is a test that wrote outside its temp folder (support.mlflow_store).
+CHECKOUT_LITTER = ("mlruns", "mlartifacts", "mlflow.db")
+_LITTER_BEFORE = pytest.StashKey[set]()
+
+
+def _litter() -> set[str]:
+    """The default MLflow stores present in the checkout now."""
+    return {name for name in CHECKOUT_LITTER if (PROJECT_ROOT / name).exists()}
+
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Compile the numba kernels (indicators, the intervals' replay) into numba's cache (or
@@ -28,6 +38,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     load the cache (about a second) instead of each compiling (~15 s of CPU)."""
     if os.environ.get("PYTEST_XDIST_WORKER"):
         return
+    session.config.stash[_LITTER_BEFORE] = _litter()
     import numpy as np
 
     from cryptopythia.features import build_gold
@@ -37,6 +48,20 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
     build_gold(real_silver("1d").head(400), base_params(), "1d")
     adaptive_quantile_grid(np.linspace(0.1, 2.0, 50), np.array([0.5, 0.8]), 0.005, 1, 20)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Fail the run when it left a default MLflow store in the checkout."""
+    if os.environ.get("PYTEST_XDIST_WORKER") or _LITTER_BEFORE not in session.config.stash:
+        return
+    new = sorted(_litter() - session.config.stash[_LITTER_BEFORE])
+    if new:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        print(
+            f"\nThe tests left {', '.join(new)} in the checkout ({PROJECT_ROOT}): a test used "
+            "MLflow's default store or artifact root. Give it a temp store "
+            "(support.mlflow_store.temp_mlflow_store), then delete them."
+        )
 
 
 @pytest.fixture(autouse=True)
