@@ -14,6 +14,7 @@ import yaml
 from cryptopythia.model.volatility import (
     MODELS,
     Candles,
+    candles_of,
     lookback,
     model_of,
     volatility_paths,
@@ -104,8 +105,7 @@ def test_an_integrated_student_t_fit_starts_its_filter_at_the_returns_scale(name
     # arch fits BTC's daily returns with alpha + beta = 1: there is no unconditional
     # variance to start the filter at (started there, a refit's first 30 origins had 2-2.4x
     # the EWMA sigma, and the backtest's garch_t walk covered 98% at 80%)
-    btc = pd.read_csv(DAILY_CANDLES)
-    candles = Candles(**{k: btc[k].to_numpy(float) for k in ("open", "high", "low", "close")})
+    candles = candles_of(pd.read_csv(DAILY_CANDLES))
     settings = settings_of(name)
     params = model_of(name).fit(candles.rows(0, 1500), settings, 7)
     assert params["alpha"] + params["gamma"] / 2 + params["beta"] > 0.995

@@ -4,21 +4,19 @@ its registered model and version."""
 
 from __future__ import annotations
 
-import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import keras
-import mlflow
 import numpy as np
 import pandas as pd
 import pytest
-from mlflow.tracking import MlflowClient
 from sklearn.linear_model import LinearRegression
 from sklearn.preprocessing import MinMaxScaler
 
 from cryptopythia.registry.loading import load_forecaster
 
-from support.mlflow_store import empty_mlflow_store
+from support.mlflow_store import temp_mlflow_store
 
 REGISTRY = {"model_name": "btc_forecaster", "scaler_name": "btc_scaler", "champion_alias": "c"}
 INFERENCE = {"model_version": 1, "model_alias": "staging"}
@@ -42,18 +40,18 @@ METADATA = {  # a registered network's: its window spec (model.spec) and the res
 }
 
 
-def register(tmp_path: Path, scaler, trusted: list[str] | None = None) -> Path:
-    """btc_forecaster v1 (a tiny network) and btc_scaler v1 in a sqlite store under
-    ``tmp_path``; returns the artifact root."""
+@pytest.fixture
+def artifacts(tmp_path) -> Iterator[Path]:
+    """Each test's own sqlite store (support.mlflow_store); yields its artifact root."""
+    with temp_mlflow_store(tmp_path, "loading") as root:
+        yield root
+
+
+def register(scaler, trusted: list[str] | None = None) -> None:
+    """btc_forecaster v1 (a tiny network) and btc_scaler v1 in the test's store."""
     import mlflow.sklearn
     import mlflow.tensorflow
 
-    shutil.copy(empty_mlflow_store(), tmp_path / "mlflow.db")  # no migrations per test
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
-    root = tmp_path / "artifacts"
-    mlflow.set_experiment(
-        experiment_id=MlflowClient().create_experiment("loading", artifact_location=root.as_uri())
-    )
     network = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
     with mlflow.start_run():
         model = mlflow.tensorflow.log_model(
@@ -68,31 +66,23 @@ def register(tmp_path: Path, scaler, trusted: list[str] | None = None) -> Path:
         )
     mlflow.register_model(model.model_uri, "btc_forecaster", tags={"scaler_version": "1"})
     mlflow.register_model(logged_scaler.model_uri, "btc_scaler")
-    return root
 
 
 def scaler() -> MinMaxScaler:
     return MinMaxScaler().fit(pd.DataFrame(np.arange(12.0).reshape(4, 3), columns=list("abc")))
 
 
-@pytest.fixture(autouse=True)
-def tracking_uri():
-    previous = mlflow.get_tracking_uri()
-    yield
-    mlflow.set_tracking_uri(previous)
-
-
-def test_a_registered_pair_loads(tmp_path):
-    register(tmp_path, scaler())
+def test_a_registered_pair_loads(artifacts):
+    register(scaler())
     forecaster, info = load_forecaster(INFERENCE, REGISTRY)
     assert isinstance(forecaster.scaler, MinMaxScaler) and info["scaler_version"] == "1"
 
 
-def test_a_scaler_trusting_another_type_in_its_own_mlmodel_is_refused(tmp_path):
+def test_a_scaler_trusting_another_type_in_its_own_mlmodel_is_refused(artifacts):
     foreign = scaler()
     foreign.extra = LinearRegression()
     # its MLmodel file's skops_trusted_types lists the type: MLflow would build it
-    register(tmp_path, foreign, trusted=["sklearn.linear_model._base.LinearRegression"])
+    register(foreign, trusted=["sklearn.linear_model._base.LinearRegression"])
     with pytest.raises(
         ValueError,
         match=r"btc_scaler v1 .*holds the type\(s\) \['sklearn.linear_model._base."
@@ -101,9 +91,9 @@ def test_a_scaler_trusting_another_type_in_its_own_mlmodel_is_refused(tmp_path):
         load_forecaster(INFERENCE, REGISTRY)
 
 
-def test_an_emptied_network_file_names_the_file_and_the_version(tmp_path):
-    root = register(tmp_path, scaler())
-    (keras_file,) = list(root.rglob("*.keras"))
+def test_an_emptied_network_file_names_the_file_and_the_version(artifacts):
+    register(scaler())
+    (keras_file,) = list(artifacts.rglob("*.keras"))
     keras_file.write_bytes(b"")
     with pytest.raises(
         ValueError, match=rf"btc_forecaster v1 .*{keras_file.name} is empty \(0 bytes\).*register"
@@ -111,9 +101,9 @@ def test_an_emptied_network_file_names_the_file_and_the_version(tmp_path):
         load_forecaster(INFERENCE, REGISTRY)
 
 
-def test_a_missing_scaler_file_names_the_file_and_the_version(tmp_path):
-    root = register(tmp_path, scaler())
-    (skops_file,) = list(root.rglob("*.skops"))
+def test_a_missing_scaler_file_names_the_file_and_the_version(artifacts):
+    register(scaler())
+    (skops_file,) = list(artifacts.rglob("*.skops"))
     skops_file.unlink()
     with pytest.raises(ValueError, match=rf"btc_scaler v1 .*{skops_file.name} is missing"):
         load_forecaster(INFERENCE, REGISTRY)
