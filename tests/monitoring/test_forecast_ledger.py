@@ -4,7 +4,9 @@ locked or unreachable database is named without its password."""
 
 from __future__ import annotations
 
+import copy
 import sqlite3
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -103,6 +105,16 @@ def test_postgresql_ledger_is_idempotent_and_atomic(tmp_path: Path):
         )
         check_idempotent_and_atomic(ledger)
         assert postgres.query("SELECT count(*) FROM forecast_ledger") == [(6,)]
+        race_first_saves(
+            [
+                ForecastLedgerDataset(
+                    table_name=f"ledger_{k}",
+                    credentials={"con": postgres.uri},
+                    lock_timeout_seconds=30,
+                )
+                for k in range(10)
+            ]
+        )
 
 
 def test_a_locked_sqlite_ledger_is_named_and_nothing_is_half_written(tmp_path: Path):
@@ -170,28 +182,31 @@ def test_rows_without_their_key_are_refused(tmp_path: Path):
     assert ledger.load().empty
 
 
-# One forecast run's save, as a separate process: its origin is argv[2].
-SAVE_ONE = """
-import sys
-sys.path.insert(0, sys.argv[3])
-from monitoring.test_forecast_ledger import rows, sqlite_ledger
-from pathlib import Path
-for _ in range(20):  # twenty saves each, interleaved with the other process's
-    sqlite_ledger(Path(sys.argv[1]), timeout=30).save(rows(origin=sys.argv[2]))
-"""
+def race_first_saves(ledgers: list[ForecastLedgerDataset]) -> None:
+    """Two writers (threads, each with its own engine and connections) save at the same
+    moment into every one of these new ledgers, as two first-ever forecast runs would."""
+    origins = ("2025-03-01", "2025-03-02")
+    start = threading.Barrier(len(origins))
+    failures: list[BaseException] = []
+
+    def write(origin: str) -> None:
+        for ledger in ledgers:
+            start.wait(timeout=60)
+            try:
+                copy.deepcopy(ledger).save(rows(origin=origin))
+            except Exception as error:  # reported below, with its ledger
+                failures.append(error)
+
+    writers = [threading.Thread(target=write, args=(origin,)) for origin in origins]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(timeout=300)
+    assert not failures, failures[:3]
+    for ledger in ledgers:
+        stored = ledger.load()
+        assert len(stored) == 6 and stored["origin"].nunique() == 2
 
 
-@pytest.mark.slow  # two Python processes (15 s of imports)
-def test_two_runs_writing_a_new_ledger_at_once_both_land(tmp_path: Path):
-    import subprocess
-    import sys
-
-    path = tmp_path / "forecast_ledger.db"
-    tests = str(Path(__file__).resolve().parents[1])
-    writers = [
-        subprocess.Popen([sys.executable, "-c", SAVE_ONE, str(path), origin, tests])
-        for origin in ("2025-03-01", "2025-03-02")
-    ]
-    assert [w.wait(timeout=120) for w in writers] == [0, 0]
-    stored = sqlite_ledger(path).load()
-    assert len(stored) == 6 and stored["origin"].nunique() == 2
+def test_two_runs_writing_a_new_sqlite_ledger_at_once_both_land(tmp_path: Path):
+    race_first_saves([sqlite_ledger(tmp_path / f"ledger_{k}.db", timeout=30) for k in range(30)])

@@ -102,10 +102,11 @@ class ForecastLedgerDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
     def _get_engine(self) -> sa.Engine:
         if self._engine is None:
             if self._url.get_backend_name() == "sqlite":
-                connect_args: dict[str, Any] = {"timeout": self._timeout}
+                self._engine = sa.create_engine(self._url, connect_args={"timeout": self._timeout})
+                _begin_sqlite_transactions_in_sqlalchemy(self._engine)
             else:
                 connect_args = {"connect_timeout": max(1, int(self._timeout))}
-            self._engine = sa.create_engine(self._url, connect_args=connect_args)
+                self._engine = sa.create_engine(self._url, connect_args=connect_args)
         return self._engine
 
     def _fail(self, doing: str, error: Exception) -> DatasetError:
@@ -141,7 +142,10 @@ class ForecastLedgerDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             )
         rows = _sql_rows(data)
         try:
-            with self._get_engine().begin() as connection:  # one transaction
+            # one transaction; SQLite's takes the write lock first (BEGIN IMMEDIATE), so a
+            # second writer waits for the first to commit its new table and rows
+            writer = self._get_engine().execution_options(sqlite_begin="BEGIN IMMEDIATE")
+            with writer.begin() as connection:
                 table = self._table(connection, [c for c in data.columns if _is_optional(c)])
                 statement = _INSERTS[backend](table).on_conflict_do_nothing(
                     index_elements=list(LEDGER_KEY)
@@ -194,10 +198,24 @@ class ForecastLedgerDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             return False
 
 
+def _begin_sqlite_transactions_in_sqlalchemy(engine: sa.Engine) -> None:
+    """SQLAlchemy's recipe for pysqlite, which begins a transaction only before an INSERT:
+    SQLAlchemy emits the BEGIN itself, so a save's table check, CREATE and INSERT are one
+    transaction, and a writer can ask for the write lock at once (``sqlite_begin``)."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _no_driver_begin(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(connection: sa.Connection) -> None:
+        connection.exec_driver_sql(connection.get_execution_options().get("sqlite_begin", "BEGIN"))
+
+
 def _tolerating_a_twin(connection: sa.Connection, change: Any) -> None:
-    """Run a schema change that another writer may have made first (two first-ever runs
-    at once): "already exists" / "duplicate column" means the table is as wanted. In a
-    savepoint, so PostgreSQL's transaction survives the failed statement."""
+    """Run a schema change that another PostgreSQL writer may have made first (two
+    first-ever runs at once): "already exists" / "duplicate column" means the table is as
+    wanted. In a savepoint, so the transaction survives the failed statement."""
     try:
         with connection.begin_nested():
             change()
