@@ -26,8 +26,9 @@ run: $(STAMP)
 
 # Two pytest-xdist workers (one per core): slow tests start first, trained projects are
 # built once per session and copied (tests/support/trained.py). The 20 slowest are listed
-# at the end, to see where the ten-minute budget goes.
-test: $(STAMP)
+# at the end, to see where the ten-minute budget goes. Chromium first, for the report's
+# browser test (make browser).
+test: $(STAMP) browser
 	$(PY) -m pytest -n 2 --dist worksteal -m "not airflow" --durations=20
 
 # `airflow dags test` of the daily DAG on a trained project, from Airflow's own venv

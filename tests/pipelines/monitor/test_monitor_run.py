@@ -46,7 +46,7 @@ def rendered_charts(page: Path) -> tuple[list[int], str]:
     """Traces drawn in each chart of ``page`` after its scripts ran in headless Chromium,
     and what the page's console said."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert chromium, "Chromium is missing: `apt-get install chromium` (make install does)"
+    assert chromium, "Chromium is missing: `make browser` installs it (Debian's chromium)"
     done = subprocess.run(
         [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr"]
         + ["--virtual-time-budget=10000", "--dump-dom", page.as_uri()],
