@@ -4,6 +4,8 @@ without the limit they do."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from cryptopythia.runners import DaskRunner
@@ -40,6 +42,8 @@ def test_fetches_of_the_pairs_share_one_limit(kedro_project, fake_binance, limit
         "SOLUSDT": {"1d": make_klines(2500, "1d", seed=2)},
     }
     fake_binance.latency_seconds = 0.6
+    if not limits:  # the control: both first requests are answered together, if both come
+        fake_binance.first_requests_meet = threading.Barrier(2, timeout=120)
     list_pairs(kedro_project, "local", ["ETHUSDT", "SOLUSDT"], ["1d"])
 
     runner = DaskRunner(cluster={**CLUSTER, "concurrency_limits": limits})

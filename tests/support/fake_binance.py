@@ -8,6 +8,7 @@ startTime, endTime, limit with Binance's semantics: default 500, max 1000).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -88,7 +89,10 @@ class FakeBinance:
     listed symbol (``symbols[symbol][interval]``), queued faults, a request log,
     ``clock_offset_ms`` (server time = local time + offset; negative: behind), and
     ``latency_seconds`` per kline request, each recorded in ``kline_spans`` as (symbol,
-    monotonic start, monotonic end)."""
+    monotonic start, monotonic end). With ``first_requests_meet`` (a barrier), the first
+    kline request of each symbol waits for the others' before it is answered: fetches that
+    can run side by side then do, whatever their start-up took; a broken or timed-out
+    barrier lets each go on alone."""
 
     def __init__(self, symbol: str = "BTCUSDT") -> None:
         self.symbol = symbol
@@ -99,6 +103,8 @@ class FakeBinance:
         self.clock_offset_ms = 0
         self.latency_seconds = 0.0
         self.kline_spans: list[tuple[str, float, float]] = []
+        self.first_requests_meet: threading.Barrier | None = None
+        self._symbols_met: set[str] = set()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -118,6 +124,14 @@ class FakeBinance:
 
     def server_time_ms(self) -> int:
         return int(time.time() * 1000) + self.clock_offset_ms
+
+    def _meet_the_other_symbols(self, symbol: str) -> None:
+        """The first kline request of ``symbol`` waits at ``first_requests_meet``."""
+        if self.first_requests_meet is None or symbol in self._symbols_met:
+            return
+        self._symbols_met.add(symbol)
+        with contextlib.suppress(threading.BrokenBarrierError):  # timed out: go on alone
+            self.first_requests_meet.wait()
 
     def start(self) -> FakeBinance:
         self._thread.start()
@@ -170,6 +184,7 @@ class FakeBinance:
                     return self._send(404, json.dumps({"code": -1, "msg": "Not found"}))
                 fault = fake.faults.popleft() if fake.faults else None
                 if fault is None:
+                    fake._meet_the_other_symbols(params.get("symbol", ""))
                     started = time.monotonic()
                     time.sleep(fake.latency_seconds)
                     status, body = fake._answer_klines(params)

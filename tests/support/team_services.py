@@ -195,7 +195,7 @@ class TeamMlflowServer(AbstractContextManager):
             ),
             self.folder,
         ).__enter__()
-        self.process.wait_until_up(f"{self.url}/health", 120)
+        self.process.wait_until_up(f"{self.url}/health", 300)  # migrations first, under load
         return self
 
     def __exit__(self, *exc: object) -> None:

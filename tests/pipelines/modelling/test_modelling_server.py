@@ -54,7 +54,7 @@ def mlflow_server(tmp_path: Path):
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 240  # MLflow migrates the new store first; slow under load
         while True:
             try:
                 with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
