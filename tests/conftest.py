@@ -1,5 +1,6 @@
 """Shared fixtures: a throw-away copy of the project, real Kedro runs, real candles (the
-snapshot in data/01_raw/snapshot, always there: no test is skipped for missing data)."""
+snapshot in data/01_raw/snapshot, always there: no test is skipped for missing data), and
+those the test files of one folder share (klines, feature parameters)."""
 
 from __future__ import annotations
 
@@ -150,6 +151,25 @@ def trained_project(trained_projects_root, tmp_path, monkeypatch) -> Path:
     """This test's copy of a project trained (once per session) on 1,200 real daily
     candles with the default recipe (one epoch)."""
     return _trained(trained_projects_root, "daily_1200", 1200, ONE_EPOCH, tmp_path, monkeypatch)
+
+
+# --- fixtures the test files of one folder share --------------------------------------
+
+
+@pytest.fixture
+def klines():
+    """90 closed daily klines (tests/sources/test_kline_dump*.py)."""
+    from support.fake_binance import make_klines
+
+    return make_klines(90, "1d", with_open_candle=False)
+
+
+@pytest.fixture
+def feature_params() -> dict:
+    """A fresh copy of conf/base's feature_engineering parameters (tests/features/test_gold*.py)."""
+    from support.feature_candles import base_params
+
+    return base_params()
 
 
 # The longest test files (pytest --durations on 2 cores: 50-290 s each), started first.

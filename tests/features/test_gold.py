@@ -1,4 +1,4 @@
-"""Silver -> gold (cryptopythia.features): columns, no look-ahead, time features, FFT, bad input."""
+"""Silver -> gold (cryptopythia.features): columns, no look-ahead, time features, FFT."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ import pandas as pd
 import pytest
 
 from cryptopythia.features import (
-    FeatureConfigError,
-    SilverInputError,
     build_gold,
     check_parameters,
     check_silver,
@@ -22,7 +20,7 @@ from cryptopythia.features.parameters import interval_seconds
 from cryptopythia.features.silver import SILVER_COLUMNS
 from cryptopythia.indicators import fft_dominant, log_return
 
-from support.feature_candles import base_params, generated_silver, real_silver
+from support.feature_candles import generated_silver, real_silver
 
 DAILY_FEATURES = [
     "rsi_14", "macd", "macd_signal", "macd_hist",
@@ -38,11 +36,6 @@ DAILY_FEATURES = [
     "fft_amp_1_64", "fft_period_1_64", "fft_amp_2_64", "fft_period_2_64",
     "fft_amp_3_64", "fft_period_3_64",
 ]  # fmt: skip
-
-
-@pytest.fixture
-def feature_params() -> dict:
-    return base_params()
 
 
 # --- columns and warm-up ---------------------------------------------------------------
@@ -216,115 +209,3 @@ def test_log_return_and_lags(feature_params):
     np.testing.assert_allclose(gold["log_return"], np.log(close[64:] / close[63:-1]))
     np.testing.assert_array_equal(gold["close_lag_7"], close[64 - 7 : -7])
     np.testing.assert_array_equal(gold["log_return_lag_3"], log_return(close)[64 - 3 : -3])
-
-
-# --- bad input -------------------------------------------------------------------------
-
-
-def test_missing_silver_columns_are_named(feature_params):
-    silver = generated_silver(100).drop(columns=["volume", "was_filled"])
-    with pytest.raises(
-        SilverInputError, match=r"lacks the column\(s\) \['volume', 'was_filled'\].*run it first"
-    ):
-        build_gold(silver, feature_params, "1d")
-
-
-def test_too_few_rows_names_the_longest_window(feature_params):
-    with pytest.raises(
-        SilverInputError,
-        match=r"silver has 64 rows but the features need 65: 64 warm-up rows for the longest "
-        r"window \(feature_engineering.fft.window=64\).*earlier data_engineering.start_date",
-    ):
-        build_gold(generated_silver(64), feature_params, "1d")
-
-
-@pytest.mark.parametrize(
-    ("column", "value"), [("close", np.nan), ("volume", np.nan), ("high", np.inf)]
-)
-def test_nan_in_silver_is_named(feature_params, column, value):
-    silver = generated_silver(100)
-    silver.loc[70, column] = value
-    with pytest.raises(
-        SilverInputError,
-        match=rf"silver column '{column}' has 1 NaN/infinite value\(s\) \(first at \[Timestamp\('2020-03-11",
-    ):
-        build_gold(silver, feature_params, "1d")
-
-
-def test_unsorted_or_naive_silver_is_refused(feature_params):
-    silver = generated_silver(100)
-    with pytest.raises(SilverInputError, match="not strictly increasing"):
-        build_gold(silver.iloc[::-1], feature_params, "1d")
-    with pytest.raises(
-        SilverInputError, match="'open_time' has dtype datetime64.*not UTC datetimes"
-    ):
-        build_gold(
-            silver.assign(open_time=silver["open_time"].dt.tz_localize(None)), feature_params, "1d"
-        )
-
-
-@pytest.mark.parametrize(
-    ("family", "key", "value", "message"),
-    [
-        (
-            "rsi",
-            "window",
-            0,
-            r"feature_engineering.rsi.window=0 is invalid: it must be a whole number > 0",
-        ),
-        ("atr", "window", -3, r"feature_engineering.atr.window=-3 is invalid"),
-        (
-            "rolling",
-            "windows",
-            [7, -1],
-            r"feature_engineering.rolling.windows=\[7, -1\] is invalid: it must be a non-empty list",
-        ),
-        ("ema", "spans", [], r"feature_engineering.ema.spans=\[\] is invalid"),
-        (
-            "fourier",
-            "periods_days",
-            [7, 0.0],
-            r"feature_engineering.fourier.periods_days=\[7, 0.0\] is invalid: it must be a non-empty list of distinct numbers > 0",
-        ),
-        ("fft", "window", 0, r"feature_engineering.fft.window=0 is invalid"),
-        (
-            "bollinger",
-            "num_std",
-            -2.0,
-            r"feature_engineering.bollinger.num_std=-2.0 is invalid: it must be a number > 0",
-        ),
-        (
-            "stochastic",
-            "k_window",
-            2.5,
-            r"feature_engineering.stochastic.k_window=2.5 is invalid: it must be a whole number",
-        ),
-        (
-            "macd",
-            "fast",
-            30,
-            r"feature_engineering.macd.fast=30 must be smaller than feature_engineering.macd.slow=26",
-        ),
-        ("rsi", "windw", 14, r"unknown key\(s\) \['windw'\] in parameter feature_engineering.rsi"),
-        (
-            "lags",
-            "enabled",
-            "yes",
-            r"feature_engineering.lags.enabled='yes' is invalid: it must be true or false",
-        ),
-    ],
-)
-def test_bad_parameters_are_named(feature_params, family, key, value, message):
-    feature_params[family][key] = value
-    with pytest.raises(FeatureConfigError, match=message):
-        check_parameters(feature_params, "1d")
-
-
-def test_bad_interval_and_missing_blocks(feature_params):
-    with pytest.raises(
-        FeatureConfigError, match=r"data_engineering.interval='4x' is not a Binance interval"
-    ):
-        check_parameters(feature_params, "4x")
-    del feature_params["fft"]
-    with pytest.raises(FeatureConfigError, match=r"lacks the block\(s\) \['fft'\]"):
-        check_parameters(feature_params, "1d")

@@ -13,14 +13,9 @@ import pytest
 
 from cryptopythia.features import check_parameters, check_silver, compute_features
 
-from support.feature_candles import base_params, real_silver
+from support.feature_candles import real_silver
 
 talib = pytest.importorskip("talib")
-
-
-@pytest.fixture
-def feature_params() -> dict:
-    return base_params()
 
 
 def _talib_features(silver: pd.DataFrame) -> dict[str, np.ndarray]:
