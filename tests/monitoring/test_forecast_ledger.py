@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 from kedro.io import DatasetError
 
 from cryptopythia.datasets import ForecastLedgerDataset
@@ -115,6 +116,19 @@ def test_postgresql_ledger_is_idempotent_and_atomic(tmp_path: Path):
                 for k in range(10)
             ]
         )
+        # a table held by another process: waited for lock_timeout_seconds, then named
+        with sa.create_engine(postgres.uri).connect() as holder, holder.begin():
+            holder.execute(sa.text("LOCK TABLE forecast_ledger IN ACCESS EXCLUSIVE MODE"))
+            ledger = ForecastLedgerDataset(
+                table_name="forecast_ledger",
+                credentials={"con": postgres.uri},
+                lock_timeout_seconds=0.5,
+            )
+            with pytest.raises(
+                DatasetError, match=r"(?s)due to lock timeout.*nothing of this save"
+            ):
+                ledger.save(rows(origin="2025-03-09"))
+        assert postgres.query("SELECT count(*) FROM forecast_ledger") == [(6,)]
 
 
 def test_a_locked_sqlite_ledger_is_named_and_nothing_is_half_written(tmp_path: Path):

@@ -114,7 +114,7 @@ class ForecastLedgerDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         return DatasetError(
             f"Could not {doing} the forecast ledger '{self._table_name}' at {self.safe_url}: "
             f"{reason}. Check that the database is reachable and not held by another "
-            "process (SQLite waits lock_timeout_seconds), then run again; nothing of this "
+            "process (a save waits lock_timeout_seconds for it), then run again; nothing of this "
             "save was stored."
         )
 
@@ -142,10 +142,11 @@ class ForecastLedgerDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             )
         rows = _sql_rows(data)
         try:
-            # one transaction; SQLite's takes the write lock first (BEGIN IMMEDIATE), so a
-            # second writer waits for the first to commit its new table and rows
+            # one transaction, that waits first for another writer's to commit (its new
+            # table, columns and rows): SQLite's BEGIN IMMEDIATE, PostgreSQL's advisory lock
             writer = self._get_engine().execution_options(sqlite_begin="BEGIN IMMEDIATE")
             with writer.begin() as connection:
+                self._wait_for_other_postgresql_writers(connection)
                 table = self._table(connection, [c for c in data.columns if _is_optional(c)])
                 statement = _INSERTS[backend](table).on_conflict_do_nothing(
                     index_elements=list(LEDGER_KEY)
@@ -159,6 +160,18 @@ class ForecastLedgerDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             inserted if inserted >= 0 else "some",  # psycopg2's executemany may not count
             len(rows),
             self.safe_url,
+        )
+
+    def _wait_for_other_postgresql_writers(self, connection: sa.Connection) -> None:
+        """One PostgreSQL writer of this table at a time (an advisory lock held to the
+        commit, waited for at most lock_timeout_seconds), as BEGIN IMMEDIATE does on SQLite:
+        two first-ever saves would otherwise both try to create the table."""
+        if connection.dialect.name != "postgresql":
+            return
+        connection.execute(sa.text(f"SET LOCAL lock_timeout = {int(self._timeout * 1000)}"))
+        connection.execute(
+            sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+            {"key": f"cryptopythia.forecast_ledger.{self._table_name}"},
         )
 
     def _table(self, connection: sa.Connection, optional: list[str]) -> sa.Table:
@@ -175,10 +188,7 @@ class ForecastLedgerDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
                 )
                 for name, kind in _COLUMN_TYPES.items()
             ] + [sa.Column(name, sa.Float()) for name in sorted(optional)]
-            _tolerating_a_twin(
-                connection,
-                lambda: sa.Table(self._table_name, sa.MetaData(), *columns).create(connection),
-            )
+            sa.Table(self._table_name, sa.MetaData(), *columns).create(connection)
             inspector = sa.inspect(connection)
         existing = {c["name"] for c in inspector.get_columns(self._table_name)}
         preparer = connection.dialect.identifier_preparer
@@ -187,7 +197,7 @@ class ForecastLedgerDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
                 f"ALTER TABLE {preparer.quote(self._table_name)} "
                 f"ADD COLUMN {preparer.quote(column)} FLOAT"
             )
-            _tolerating_a_twin(connection, lambda s=statement: connection.execute(sa.text(s)))
+            connection.execute(sa.text(statement))
         return sa.Table(self._table_name, sa.MetaData(), autoload_with=connection)
 
     def _exists(self) -> bool:
@@ -210,19 +220,6 @@ def _begin_sqlite_transactions_in_sqlalchemy(engine: sa.Engine) -> None:
     @sa.event.listens_for(engine, "begin")
     def _begin(connection: sa.Connection) -> None:
         connection.exec_driver_sql(connection.get_execution_options().get("sqlite_begin", "BEGIN"))
-
-
-def _tolerating_a_twin(connection: sa.Connection, change: Any) -> None:
-    """Run a schema change that another PostgreSQL writer may have made first (two
-    first-ever runs at once): "already exists" / "duplicate column" means the table is as
-    wanted. In a savepoint, so the transaction survives the failed statement."""
-    try:
-        with connection.begin_nested():
-            change()
-    except sa.exc.SQLAlchemyError as error:
-        text = str(getattr(error, "orig", error)).lower()
-        if "already exists" not in text and "duplicate column" not in text:
-            raise
 
 
 def _sql_rows(data: pd.DataFrame) -> list[dict[str, Any]]:
