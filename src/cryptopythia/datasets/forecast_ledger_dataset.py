@@ -101,12 +101,15 @@ class ForecastLedgerDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
 
     def _get_engine(self) -> sa.Engine:
         if self._engine is None:
-            if self._url.get_backend_name() == "sqlite":
-                self._engine = sa.create_engine(self._url, connect_args={"timeout": self._timeout})
+            sqlite = self._url.get_backend_name() == "sqlite"
+            connect_args: dict[str, Any] = (
+                {"timeout": self._timeout}
+                if sqlite
+                else {"connect_timeout": max(1, int(self._timeout))}
+            )
+            self._engine = sa.create_engine(self._url, connect_args=connect_args)
+            if sqlite:
                 _begin_sqlite_transactions_in_sqlalchemy(self._engine)
-            else:
-                connect_args = {"connect_timeout": max(1, int(self._timeout))}
-                self._engine = sa.create_engine(self._url, connect_args=connect_args)
         return self._engine
 
     def _fail(self, doing: str, error: Exception) -> DatasetError:
